@@ -1,0 +1,7 @@
+"""`python -m graders`: see graders.cli."""
+
+import sys
+
+from graders.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `python -m graders` command: HELP, add_arguments(parser), run(args)."""
