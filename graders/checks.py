@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from graders.loader import load_module
+from graders.thread_watch import ThreadWatch
 
 _order = itertools.count()
 
@@ -27,6 +28,7 @@ class Context:
     task: str
     path: Path
     seed: int
+    watch: ThreadWatch | None = field(default=None, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def load(self) -> ModuleType:
@@ -39,6 +41,11 @@ class Context:
             self._tmp = tempfile.TemporaryDirectory(prefix=f"threadkit-{self.task}-")
         sub = Path(tempfile.mkdtemp(dir=self._tmp.name))
         return sub
+
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait (bounded) for the threads the learner's code started in this check to end."""
+        if self.watch is not None:
+            self.watch.settle(timeout)
 
     def cleanup(self) -> None:
         if self._tmp is not None:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from graders.checks import Check, Context
 from graders.feedback import CheckFailed, Feedback, describe_exception, learner_frame
+from graders.offline import offline
 from graders.registry import Task, get_task
 from graders.thread_watch import ThreadWatch, deadline
 
 _clock = time.perf_counter
+LEFTOVER_GRACE = 2.0  # seconds a check's stray threads get to finish before they count as hung
 
 
 @dataclass
@@ -105,8 +107,9 @@ def run_task(
     seed = new_seed() if seed is None else seed
     result = TaskResult(task.id, seed)
     path = submission_file(task, submission)
-    for chk in task.checks(hidden=hidden):
-        result.checks.append(run_check(chk, Context(task.id, path, seed)))
+    with offline():
+        for chk in task.checks(hidden=hidden):
+            result.checks.append(run_check(chk, Context(task.id, path, seed)))
     return result
 
 
@@ -133,10 +136,12 @@ def _judge(chk: Check, ctx: Context) -> Feedback | None:
     """None when the check passed, else what went wrong, phrased for the learner."""
     try:
         with ThreadWatch(ctx.files) as watch:
+            ctx.watch = watch
             with deadline(chk.timeout, ctx.files, "Your code"):
                 chk(ctx)
+            watch.settle(LEFTOVER_GRACE)
             watch.raise_thread_errors()
-            watch.raise_leftovers("Your function")
+            watch.raise_leftovers("your function")
     except CheckFailed as failed:
         return failed.feedback
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from graders.feedback import CheckFailed, describe_exception, display_path, location
 
 _enumerate = threading.enumerate
+_clock = time.perf_counter
 _current_frames = sys._current_frames
 
 
@@ -56,6 +58,17 @@ class ThreadWatch:
         with self._lock:
             self.errors.append(ThreadError(name, args.exc_value))
 
+    def settle(self, timeout: float) -> None:
+        """Give threads started inside the block up to `timeout` seconds in all to finish.
+
+        Checks call this before they leave the HTTP fixture, so that a thread the learner
+        forgot to join finishes against the fixture and is judged by the check made for that
+        (and never reaches the network or a deleted folder).
+        """
+        end = _clock() + timeout
+        for thread in self.leftover():
+            thread.join(max(0.0, end - _clock()))
+
     def leftover(self) -> list[threading.Thread]:
         """Threads started inside the block that are still alive."""
         return [t for t in _enumerate() if t not in self._before and t.is_alive()]
@@ -83,7 +96,7 @@ class ThreadWatch:
             return
         names = ", ".join(t.name for t in alive[:5])
         raise CheckFailed(
-            f"{function} returned while {len(alive)} of your threads were still running",
+            f"{len(alive)} of your threads were still running after the check ended",
             expected=f"every thread joined before {function} returns",
             got=f"still running: {names}",
             details=tuple(stack_lines(self.files, alive[:3])),

@@ -17,6 +17,6 @@ def many_urls(ctx: Context) -> None:
 def edge_cases(ctx: Context) -> None:
     for n in (1, 0):
         urls, out_dir = make_urls(n), ctx.tmp_dir()
-        with serve(ctx, urls):
+        with serve(ctx, urls, latency=0.2):
             ctx.load().download_threaded(urls, Path(out_dir))
         require_files(pages(ctx, urls), out_dir, urls)

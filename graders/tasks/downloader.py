@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from graders.checks import Context, check
@@ -35,10 +36,16 @@ def pages(ctx: Context, urls: Sequence[str]) -> dict[str, str]:
     return {u: f"contents of {u} #{token}\n" for u in urls}
 
 
+@contextmanager
 def serve(
     ctx: Context, urls: Sequence[str], latency: float | dict[str, float] = 0.0
-) -> HttpFixture:
-    return HttpFixture(pages(ctx, urls), latency=latency)
+) -> Iterator[HttpFixture]:
+    """Serve `urls`; before the fixture goes, let the learner's stray threads finish against it."""
+    with HttpFixture(pages(ctx, urls), latency=latency) as http:
+        try:
+            yield http
+        finally:
+            ctx.settle()
 
 
 def staggered(urls: Sequence[str], step: float = 0.03) -> dict[str, float]:
@@ -72,9 +79,18 @@ def require_files(bodies: dict[str, str], out_dir: Path, urls: Sequence[str]) ->
             )
 
 
-def require_all_in_flight(http: HttpFixture, n: int) -> None:
+def require_all_in_flight(http: HttpFixture, urls: Sequence[str]) -> None:
     if http.latch_filled:
         return
+    n = len(urls)
+    missing = [u for u in urls if u not in http.urls_requested()]
+    if missing:
+        raise CheckFailed(
+            f"{len(missing)} of the {n} URLs were never requested",
+            expected=f"one request for each of the {n} URLs",
+            got=f"never requested: {', '.join(missing[:3])}",
+            hint="Loop over every URL: `for i, url in enumerate(urls)`.",
+        )
     raise CheckFailed(
         "Your downloads did not wait for the server at the same time",
         expected=f"all {n} requests in flight at once",
@@ -92,7 +108,7 @@ def threaded_in_flight(ctx: Context, n: int) -> None:
     with serve(ctx, urls, latency=0.01) as http:
         http.latch(n, timeout=LATCH_TIMEOUT)
         mod.download_threaded(urls, str(ctx.tmp_dir()))
-    require_all_in_flight(http, n)
+    require_all_in_flight(http, urls)
 
 
 @check("All requests are in flight at the same time", points=4)
@@ -114,11 +130,11 @@ def files(ctx: Context) -> None:
 def returns_when_done(ctx: Context) -> None:
     urls = make_urls(N_URLS)
     mod, out_dir = ctx.load(), ctx.tmp_dir()
-    with serve(ctx, urls, latency=0.05) as http:
+    with serve(ctx, urls, latency=0.2) as http:
         mod.download_threaded(urls, str(out_dir))
         written = sorted(p.name for p in out_dir.iterdir())
         pending = http.in_flight
-    if len(written) < len(urls) or pending:
+    if pending or len(written) < len(set(http.urls_requested())):
         raise CheckFailed(
             "download_threaded returned before the downloads finished",
             expected=f"{len(urls)} files written when it returns",
@@ -136,16 +152,17 @@ def speedup(ctx: Context) -> None:
         mod.download_sequential(urls, str(ctx.tmp_dir()))
         sequential = _clock() - start
         http.reset()
+        http.latch(len(urls), timeout=LATCH_TIMEOUT)
         start = _clock()
         mod.download_threaded(urls, str(ctx.tmp_dir()))
         threaded = _clock() - start
-    if http.peak_in_flight == len(urls) and threaded * 2.5 <= sequential:
+    if http.latch_filled and threaded * 2.5 <= sequential:
         return
     raise CheckFailed(
         "download_threaded is not faster than download_sequential",
-        expected=f"{len(urls)} requests of {latency:g} s each overlapping: well under half "
-        f"the sequential time ({sequential:.2f} s)",
-        got=f"threaded took {threaded:.2f} s with at most {http.peak_in_flight} in flight",
+        expected=f"{len(urls)} requests of {latency:g} s each, all waiting at once: well under "
+        f"half the sequential time ({sequential:.2f} s)",
+        got=f"threaded took {threaded:.2f} s, with at most {http.peak_in_flight} in flight",
         hint="Each thread should do one download, and nothing should download again after "
         "the threads are joined.",
     )
@@ -160,7 +177,7 @@ def timings(ctx: Context) -> None:
         result = mod.compare_timings(urls, str(ctx.tmp_dir()))
     seq_span = phase_span(http, main=True)
     thr_span = phase_span(http, main=False)
-    if agrees(result, 0, seq_span) and agrees(result, 1, thr_span) and result[1] < result[0]:
+    if agrees(result, 0, seq_span) and agrees(result, 1, thr_span):
         return
     raise CheckFailed(
         "compare_timings returned times that do not match what was measured",
@@ -183,9 +200,25 @@ def phase_span(http: HttpFixture, *, main: bool) -> float:
 
 def agrees(result: object, index: int, observed: float) -> bool:
     """The learner's number for one phase is within a wide margin of what the server saw."""
-    if not isinstance(result, tuple | list) or len(result) != 2:
+    if type(result) not in (tuple, list) or len(result) != 2:  # exact types: no lying __le__
         return False
     value = result[index]
-    if not isinstance(value, int | float) or isinstance(value, bool) or observed <= 0:
+    if type(value) not in (int, float) or observed <= 0:
         return False
     return 0.9 * observed <= value <= 1.5 * observed + 0.25
+
+
+# Graded hints for `make hint TASK=downloader`: one more each time, never the answer.
+HINTS = (
+    "Look at download_sequential: each URL i is saved by save_url to result_{i}.txt in "
+    "out_dir. Your version does the same, but each save_url call runs in a thread of its own. "
+    "Waiting for a server releases the GIL, so the waits can overlap.",
+    "Give every thread its own values through args: target=save_url with args holding that "
+    "URL and its path. A lambda reads the loop variables when the thread runs, by which time "
+    "the loop may have moved on; target=save_url(...) downloads at once, in the main thread.",
+    "Start all the threads in one loop and keep them in a list; join them all in a second "
+    "loop. `make timeline TASK=downloader` draws your requests: they should overlap.",
+    "compare_timings: read the clock with time.perf_counter() before and after each of the "
+    "two calls; each difference is one duration. Return them as a tuple, sequential first, "
+    "and download nothing else in between.",
+)

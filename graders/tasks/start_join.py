@@ -43,9 +43,14 @@ def require_overlap(workers: CallRecorder, names: Sequence[str]) -> None:
     )
 
 
+def _name(value: object) -> str:
+    """A worker's name as a plain str (a str subclass could compare equal to anything)."""
+    return str.__str__(value) if isinstance(value, str) else f"<{type(value).__name__}>"
+
+
 def require_own_threads(workers: CallRecorder, names: Sequence[str]) -> None:
     calls = workers.calls
-    called = sorted(str(c.args[0] if c.args else c.kwargs.get("name")) for c in calls)
+    called = sorted(_name(c.args[0] if c.args else c.kwargs.get("name")) for c in calls)
     if called != sorted(names):
         raise CheckFailed(
             "worker() was not called once per name",
@@ -94,3 +99,18 @@ def joined(ctx: Context) -> None:
             hint="After starting all threads, call join() on every one of them.",
         )
     workers.wait_done(timeout=5.0)
+
+
+# Graded hints for `make hint TASK=start_join`: one more each time, never the answer.
+HINTS = (
+    "A thread runs a function beside your main program. `threading.Thread(target=..., "
+    "args=(...))` only describes it: nothing runs until you call the thread's start().",
+    "Pass the function itself as target, without parentheses, and its arguments as a tuple: "
+    "args=(name, steps, delay). Writing target=worker(name, ...) calls worker at once, in the "
+    "main thread, before any thread exists.",
+    "Build one Thread per name and keep them all in a list. Start every one of them first; "
+    "only after that loop, join every one. A join() right after each start() makes each "
+    "worker wait for the one before it.",
+    "Try it yourself: `python exercises/start_join.py` should print the steps of both workers "
+    "mixed together and take about 3 s, not 6 s.",
+)
