@@ -35,7 +35,13 @@ class Task:
         return sum(c.points for c in self.checks(hidden=hidden))
 
 
-TASKS: tuple[Task, ...] = (Task("start_join", "Start threads, then join them", "start_join.py"),)
+TASKS: tuple[Task, ...] = (
+    Task("start_join", "Start threads, then join them", "start_join.py"),
+    Task("counter_lock", "Protect a shared counter with a lock", "counter.py"),
+    Task("downloader", "Thread an I/O-bound downloader", "downloader.py"),
+    Task("named_workers", "Threads that say who they are (bonus)", "named_workers.py"),
+    Task("worker_pool", "Workers that pop jobs off a shared list (bonus)", "worker_pool.py"),
+)
 
 
 def get_task(task_id: str) -> Task:
