@@ -1,0 +1,92 @@
+"""The isolation levels do what the README says, where this machine offers them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graders.sandbox import LEVELS, Sandbox, detect, works
+from tests.conftest import ROOT, SOLUTIONS
+
+GRADERS = ROOT / "graders"
+
+
+def run_in(level: str, code: str, tmp_path: Path, hidden: Path | None = None) -> str:
+    cmd = Sandbox(level).wrap([sys.executable, "-c", code], workdir=tmp_path, hidden_file=hidden)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_auto_picks_a_level_that_works_and_unknown_levels_are_refused():
+    assert works(detect("auto").level)
+    with pytest.raises(ValueError):
+        detect("chroot")
+    assert set(LEVELS) == {"process", "netns", "bwrap"}
+
+
+@pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work here")
+def test_bwrap_shows_graders_and_the_tasks_own_hidden_checks_only(tmp_path):
+    paths = [
+        SOLUTIONS / "start_join.py",
+        ROOT / "tests" / "conftest.py",
+        GRADERS / "tasks" / "start_join.py",
+        GRADERS / "hidden" / "start_join.py",
+        GRADERS / "hidden" / "counter_lock.py",
+        ROOT / "fixtures",
+    ]
+    code = f"import os; print([os.path.exists(p) for p in {[str(p) for p in paths]!r}])"
+    seen = run_in("bwrap", code, tmp_path, GRADERS / "hidden" / "start_join.py")
+    assert seen == str([False, False, True, True, False, False])
+    assert run_in("bwrap", "import os; print(os.getpid())", tmp_path) != ""
+
+
+@pytest.mark.skipif(not works("netns"), reason="network namespaces do not work here")
+def test_netns_has_no_interface_but_loopback(tmp_path):
+    names = run_in("netns", "import socket; print([n for _, n in socket.if_nameindex()])", tmp_path)
+    assert names == "['lo']"
+
+
+HONEST_EXTRAS = """
+import concurrent.futures
+import logging
+import pathlib
+import queue
+import tempfile
+import traceback
+
+import idna  # a package of the kit's .venv that the grader has not imported yet
+import requests
+
+logging.basicConfig(level=logging.INFO)
+
+
+def demo():
+    logging.getLogger(__name__).info("logging finds its caller with sys._getframe")
+    try:
+        raise ValueError("shown, then handled")
+    except ValueError:
+        traceback.print_exc()
+    scratch = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    scratch.write_text("a file in the grading folder")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(len, ["ab", "c"])) == [2, 1]
+    return queue.Queue(), idna, requests
+
+
+demo()
+"""
+
+
+def test_honest_code_with_imports_logging_and_files_is_not_refused(tmp_path):
+    from graders.isolate import run_isolated
+
+    (tmp_path / "start_join.py").write_text(
+        (SOLUTIONS / "start_join.py").read_text() + HONEST_EXTRAS
+    )
+    run = run_isolated("start_join", tmp_path, seed=3, hidden=True, sandbox=Sandbox("process"))
+    assert (run.tampering, run.blocked) == ([], [])
+    assert run.result.points == run.result.max_points
