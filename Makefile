@@ -13,14 +13,80 @@ SUBMISSION ?= exercises
 VERBOSE    ?=
 
 CHECK_ARGS = --submission $(SUBMISSION) $(if $(TASK),--task $(TASK)) \
-             $(if $(SEED),--seed $(SEED)) $(if $(VERBOSE),--verbose)
+             $(if $(SEED),--seed $(SEED)) $(if $(VERBOSE),--verbose) \
+             $(if $(SUMMARY),--summary "$(SUMMARY)")
 
 .PHONY: check test test-slow lint format clean
 
 ## Learners ------------------------------------------------------------------
 
-check: $(LEARNER_STAMP)  ## run the checks on exercises/ (TASK=id, SEED=n, VERBOSE=1)
+check: $(LEARNER_STAMP)  ## run the checks on exercises/ (TASK=id, SEED=n, VERBOSE=1, SUMMARY=file)
 	@$(PY) -m graders check $(CHECK_ARGS)
+
+## Learners: hints, watch, timeline, demo; the handout (make release) -------
+# The same targets reach learners through templates/learner/Makefile in their release.
+SUMMARY ?=
+RESET   ?=
+OUT     ?=
+LATENCY ?=
+TIMELINE_STAMP := $(VENV)/.timeline-installed
+
+.PHONY: hint watch timeline demo release
+
+hint: $(LEARNER_STAMP)  ## one more hint for a task each time (TASK=id, RESET=1 starts over)
+	@$(PY) -m graders hint $(if $(TASK),--task $(TASK)) $(if $(RESET),--reset)
+
+watch: $(LEARNER_STAMP)  ## re-check a task each time its file is saved (SUBMISSION=dir)
+	@$(PY) -m graders watch --submission $(SUBMISSION)
+
+timeline: $(LEARNER_STAMP) $(if $(OUT),$(TIMELINE_STAMP))  ## requests per thread (TASK=id, OUT=png)
+	@$(PY) -m graders timeline --task $(or $(TASK),downloader) --submission $(SUBMISSION) \
+		$(if $(OUT),--out "$(OUT)")
+
+demo: $(LEARNER_STAMP)  ## the downloader against a local server, real delays (LATENCY=s)
+	@$(PY) -m graders demo --task $(or $(TASK),downloader) --submission $(SUBMISSION) \
+		$(if $(LATENCY),--latency $(LATENCY))
+
+release: $(LEARNER_STAMP)  ## write the learner's handout into OUT=dir (allow-listed files only)
+	@test -n "$(OUT)" || { echo "usage: make release OUT=dir"; exit 2; }
+	@$(PY) -m graders release --out "$(OUT)"
+
+$(TIMELINE_STAMP): requirements/timeline.txt | $(LEARNER_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/timeline.txt
+	@touch $@
+
+## Instructors: the nbgrader course ------------------------------------------
+# Notebooks generated from exercises/, fixtures/solutions/ and the checks (README: nbgrader).
+NBGRADER_OUT ?= build/nbgrader
+
+.PHONY: nbgrader
+
+nbgrader: $(INSTRUCTOR_STAMP)  ## write the nbgrader course into NBGRADER_OUT (default build/nbgrader)
+	@$(PY) -m graders nbgrader --out "$(NBGRADER_OUT)"
+
+## Instructors: grading (README: "Instructors: grading") --------------------
+# make grade SUBMISSIONS=dir OUT=dir        every learner's folder or .zip, hidden checks on
+# make grade-one SUBMISSION=dir OUT=dir     one submission (CI, Gradescope's run_autograder)
+SUBMISSIONS ?=
+JOBS        ?=
+ISOLATION   ?=
+REGRADE     ?=
+FAIL_UNDER  ?=
+GRADE_ARGS  ?=
+GRADE_OPTS = $(if $(ISOLATION),--isolation $(ISOLATION)) $(GRADE_ARGS)
+
+.PHONY: grade grade-one
+
+grade: $(LEARNER_STAMP)  ## grade SUBMISSIONS=dir into OUT=dir (JOBS=n, ISOLATION=, REGRADE=1)
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSIONS=dir OUT=dir"; exit 2; }
+	@$(PY) -m graders grade --submissions "$(SUBMISSIONS)" --out "$(OUT)" \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(REGRADE),--regrade) $(GRADE_OPTS)
+
+grade-one: $(LEARNER_STAMP)  ## grade SUBMISSION=dir into OUT=dir (SUMMARY=file, FAIL_UNDER=%)
+	@test -n "$(OUT)" || { echo "usage: make grade-one SUBMISSION=dir OUT=dir"; exit 2; }
+	@$(PY) -m graders grade-one --submission "$(SUBMISSION)" --out "$(OUT)" \
+		$(if $(SUMMARY),--summary "$(SUMMARY)") $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER)) \
+		$(GRADE_OPTS)
 
 ## The kit itself ------------------------------------------------------------
 

@@ -10,8 +10,19 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-COMMANDS = ("check",)
+COMMANDS = (
+    "check",
+    "hint",
+    "watch",
+    "timeline",
+    "demo",
+    "release",
+    "nbgrader",
+    "grade",
+    "grade-one",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     modules = {}
     for name in COMMANDS:
-        module = importlib.import_module(f"graders.commands.{name.replace('-', '_')}")
+        module = _command_module(name)
+        if module is None:
+            continue
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
         modules[name] = module
     args = parser.parse_args(argv)
@@ -28,6 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # an unknown task id, a missing folder: the caller's mistake
         parser.error(str(exc))
     return 2
+
+
+def _command_module(name: str) -> ModuleType | None:
+    """The command's module; None if it is not installed (a learner's release ships only the
+    learner's commands)."""
+    module_name = f"graders.commands.{name.replace('-', '_')}"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
 
 
 if __name__ == "__main__":
