@@ -72,6 +72,18 @@ class CheckFailed(AssertionError):
         self.feedback = Feedback(summary, expected, got, where, hint, tuple(details))
         super().__init__(self.feedback.render())
 
+    @classmethod
+    def from_feedback(cls, feedback: Feedback) -> CheckFailed:
+        """Raise an existing Feedback again (e.g. with a task-specific hint put in)."""
+        return cls(
+            feedback.summary,
+            expected=feedback.expected,
+            got=feedback.got,
+            where=feedback.where,
+            hint=feedback.hint,
+            details=feedback.details,
+        )
+
 
 def source_line(path: str | Path, line: int) -> str:
     """The stripped text of one line of a file, or '' if it cannot be read."""
@@ -121,6 +133,6 @@ HINTS_BY_EXCEPTION = {
     "IndexError": "Two threads may have taken from the same list at once: check and take "
     "under one lock.",
     "RuntimeError": "A thread can be started only once, and must be started before it is joined.",
-    "TypeError": "Check the arguments you pass: `Thread(target=f, args=(a, b))` passes the "
-    "function itself, not the result of calling it.",
+    "TypeError": "Check the types and arguments on that line. With threads: "
+    "`Thread(target=f, args=(a, b))` passes the function itself, not the result of calling it.",
 }

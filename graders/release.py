@@ -40,7 +40,7 @@ _MODULE_NAME = re.compile(r"^graders(\.[a-z_][a-z0-9_]*)+$")
 
 def roots() -> list[str]:
     """The graders modules a learner runs directly: the CLI, their commands, visible suites."""
-    found = ["graders/__init__.py", "graders/__main__.py", "graders/cli.py"]
+    found = ["graders/__init__.py", "graders/__main__.py", "graders/cli.py", "graders/notebook.py"]
     found += ["graders/commands/__init__.py", "graders/tasks/__init__.py"]
     found += [f"graders/commands/{name}.py" for name in LEARNER_COMMANDS]
     found += [f"graders/tasks/{task.id}.py" for task in TASKS]

@@ -187,7 +187,7 @@ def _detail(line: str, source: Path | None) -> RenderableType:
     story = race_story.parse(line)
     if story is not None:
         return race_story.render(story, lambda n: _source_line(source, n))
-    if line.startswith("Replay"):
+    if line.startswith("Run it again with the same seed"):
         return Text(f"  {line}", style="bold yellow")
     return Text(f"  {line}")
 

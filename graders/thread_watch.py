@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graders.feedback import CheckFailed, describe_exception, display_path, location
 
@@ -81,13 +81,7 @@ class ThreadWatch:
         failure = describe_exception(first.exc, self.files, f"Your thread {first.thread}")
         more = len(self.errors) - 1
         details = (f"{more} more thread(s) failed too.",) if more else ()
-        raise CheckFailed(
-            failure.feedback.summary,
-            got=failure.feedback.got,
-            where=failure.feedback.where,
-            hint=failure.feedback.hint,
-            details=details,
-        )
+        raise CheckFailed.from_feedback(replace(failure.feedback, details=details))
 
     def raise_leftovers(self, function: str) -> None:
         """Fail if threads the learner started are still running."""

@@ -59,7 +59,7 @@ def test_the_race_story_reads_what_lost_update_describes():
     assert "1. Thread-1  read  counter → 41" in text and "line 15  new = counter + 1" in text
     assert "3. Thread-1  wrote counter ← 42" in text
     assert "Thread-1 wrote over Thread-2's update: it is lost." in text
-    assert race_story.parse("Replay this exact run: make check TASK=x SEED=1") is None
+    assert race_story.parse("Run it again with the same seed: make check TASK=x SEED=1") is None
 
 
 def test_the_first_failure_shows_expected_got_where_code_and_hint(tmp_path: Path):
@@ -71,14 +71,14 @@ def test_the_first_failure_shows_expected_got_where_code_and_hint(tmp_path: Path
         got="returned 150",
         where="exercises/counter.py:3  `c = 3`",
         hint="Use one lock.",
-        details=(lost_update().describe(), "Replay this exact run: make check SEED=9"),
+        details=(lost_update().describe(), "Run it again with the same seed: make check SEED=9"),
     )
     first = result("counter_lock", ("exact_total", False, feedback), ("concurrent", True, None))
     text = shown(terminal.explanation(first, TASKS_BY_ID["counter_lock"], source=source))
     for phrase in ("✗ exact_total title", "Expected: 500", "Your code: returned 150", "Hint:"):
         assert phrase in text
     assert "❱ 3 c = 3" in " ".join(text.split())  # the learner's line, highlighted
-    assert "How counter lost an update" in text and "Replay this exact run" in text
+    assert "How counter lost an update" in text and "Run it again with the same seed" in text
     assert "✓ concurrent title" in text
 
 

@@ -18,7 +18,7 @@ N_THREADS, TIMES = 5, 100
 
 
 def replay(ctx: Context) -> str:
-    return f"Replay this exact run: make check TASK={ctx.task} SEED={ctx.seed}"
+    return f"Run it again with the same seed: make check TASK={ctx.task} SEED={ctx.seed}"
 
 
 def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> None:
@@ -33,8 +33,8 @@ def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> Non
     if lost is None:
         raise CheckFailed(
             f"{call} returned the wrong total",
-            expected=f"{want}",
-            got=f"{got!r}",
+            expected=f"{want} (an int)",
+            got=f"{got!r} (a {type(got).__name__})",
             details=[replay(ctx)],
             hint="Reset counter to 0, run increment(times) in every thread, join them all, "
             "and return counter.",

@@ -134,7 +134,7 @@ def returns_when_done(ctx: Context) -> None:
         mod.download_threaded(urls, str(out_dir))
         written = sorted(p.name for p in out_dir.iterdir())
         pending = http.in_flight
-    if pending or len(written) < len(set(http.urls_requested())):
+    if pending or len(written) < len(urls):
         raise CheckFailed(
             "download_threaded returned before the downloads finished",
             expected=f"{len(urls)} files written when it returns",

@@ -267,15 +267,7 @@ def urls_in(lines: Iterable[Line]) -> set[str]:
 
 def with_hint(failed: CheckFailed, hint: str) -> CheckFailed:
     """The same failure with another hint (a shared requirement, told for this task)."""
-    feedback = replace(failed.feedback, hint=hint)
-    return CheckFailed(
-        feedback.summary,
-        expected=feedback.expected,
-        got=feedback.got,
-        where=feedback.where,
-        hint=feedback.hint,
-        details=feedback.details,
-    )
+    return CheckFailed.from_feedback(replace(failed.feedback, hint=hint))
 
 
 def quote(text: str, limit: int = 90) -> str:
