@@ -1,8 +1,8 @@
 """The bonus tasks named_workers and worker_pool: name finding, other correct forms, repeats.
 
-tests/test_graders_verdicts.py already proves the reference solutions, stubs and mutants once.
-Here: the rule that finds a worker's name in free-format lines, the alternative correct
-solutions (behaviour, not form), and every solution and mutant 20 times with distinct seeds.
+tests/test_graders_verdicts.py proves the reference solutions, stubs and mutants once, and
+tests/test_repeatability.py 20 times. Here: the rule that finds a worker's name in
+free-format lines, and the alternative correct solutions (behaviour, not form).
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import pytest
 from graders.isolate import run_isolated
 from graders.registry import get_task
 from graders.tasks.named_workers import common_words, name_words
-from tests.conftest import ROOT, SOLUTIONS, Mutant, all_mutants
+from tests.conftest import ROOT
 
-BONUS = ("named_workers", "worker_pool")
 ALTERNATIVES = sorted((ROOT / "fixtures" / "solutions_alt").glob("*/*.py"))
-REPEATS = 20
 OUT = "/tmp/run/out"
 
 
@@ -70,48 +68,3 @@ def test_alternative_solutions_pass_every_check(path: Path, submission):
     run = run_isolated(task.id, submission(task, path), seed=7, hidden=True)
     failed = {c.name: c.feedback.render() for c in run.result.checks if not c.passed}
     assert failed == {}
-
-
-def _bonus_mutants() -> list[Mutant]:
-    return [m for m in all_mutants() if m.task.id in BONUS]
-
-
-def _verdict_of_mutant(mutant: Mutant, folder: Path, seed: int) -> str | None:
-    """None when the run killed the mutant exactly as its docstring says, else what differed."""
-    run = run_isolated(mutant.task.id, folder, seed=seed, hidden=True)
-    failed = {c.name for c in run.result.checks if not c.passed}
-    if failed != mutant.expect_fail:
-        return f"seed {seed}: failed {sorted(failed)}"
-    first = run.result.first_failure
-    if mutant.expect_message not in first.feedback.render():
-        return f"seed {seed}: message {first.feedback.summary!r}"
-    return None
-
-
-def _verdict_of_solution(task_id: str, folder: Path, seed: int) -> str | None:
-    run = run_isolated(task_id, folder, seed=seed, hidden=True)
-    failed = [c.name for c in run.result.checks if not c.passed]
-    return f"seed {seed}: failed {failed}" if failed else None
-
-
-SOLUTION_FILES = [SOLUTIONS / get_task(t).module for t in BONUS] + ALTERNATIVES
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", SOLUTION_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_solutions_pass_in_every_one_of_20_runs(path: Path, submission):
-    task_id = path.stem if path.parent == SOLUTIONS else path.parent.name
-    task = get_task(task_id)
-    folder = submission(task, path)
-    problems = [p for s in range(REPEATS) if (p := _verdict_of_solution(task.id, folder, 100 + s))]
-    print(f"\n{task.id}/{path.stem}: {REPEATS - len(problems)}/{REPEATS} passed every check")
-    assert problems == []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mutant", _bonus_mutants(), ids=lambda m: m.id)
-def test_mutants_are_killed_the_same_way_in_every_one_of_20_runs(mutant: Mutant, submission):
-    folder = submission(mutant.task, mutant.path)
-    problems = [p for s in range(REPEATS) if (p := _verdict_of_mutant(mutant, folder, 100 + s))]
-    print(f"\n{mutant.id}: {REPEATS - len(problems)}/{REPEATS} killed as expected")
-    assert problems == []

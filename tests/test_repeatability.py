@@ -1,5 +1,8 @@
 """Every verdict is the same in every run: 20 seeds per solution and per mutant (slow).
 
+A mutant must fail exactly the checks its docstring names, with its message, every time; a
+solution (reference or alternative) must pass every check every time.
+
 Run with `make test-slow`; for the load variant, busy both cores first
 (`for i in 1 2; do (while :; do :; done) & done`) and kill the loops afterwards.
 """
@@ -13,30 +16,41 @@ from pathlib import Path
 import pytest
 
 from graders.isolate import run_isolated
-from graders.registry import TASKS
-from tests.conftest import SOLUTIONS, Mutant, all_mutants, submission_of
+from graders.registry import TASKS, get_task
+from tests.conftest import ROOT, SOLUTIONS, Mutant, all_mutants, submission_of
 
 REPEATS = int(os.environ.get("THREADKIT_REPEATS", "20"))
 PARALLEL = int(os.environ.get("THREADKIT_PARALLEL", "4"))
+ALTERNATIVES = ROOT / "fixtures" / "solutions_alt"
 
 
-def _failed_checks(task_id: str, folder: Path, seed: int) -> frozenset[str]:
+SOLUTION_FILES = [
+    pytest.param(task, path, id=f"{task.id}/{path.stem}")
+    for task, path in [(t, SOLUTIONS / t.module) for t in TASKS]
+    + [(get_task(p.parent.name), p) for p in sorted(ALTERNATIVES.glob("*/*.py"))]
+]
+
+
+def _verdict(task_id: str, folder: Path, seed: int) -> tuple[frozenset[str], str]:
+    """The checks that failed, and the first failure's message ('' when none failed)."""
     run = run_isolated(task_id, folder, seed=seed, hidden=True)
-    return frozenset(c.name for c in run.result.checks if not c.passed)
+    first = run.result.first_failure
+    failed = frozenset(c.name for c in run.result.checks if not c.passed)
+    return failed, first.feedback.render() if first and first.feedback else ""
 
 
-def _verdicts(task_id: str, folder: Path) -> list[frozenset[str]]:
+def _verdicts(task_id: str, folder: Path) -> list[tuple[frozenset[str], str]]:
     seeds = [1000 + i for i in range(REPEATS)]
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return list(pool.map(lambda s: _failed_checks(task_id, folder, s), seeds))
+        return list(pool.map(lambda s: _verdict(task_id, folder, s), seeds))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.id)
-def test_solution_passes_in_every_run(task, tmp_path):
-    folder = submission_of(task, SOLUTIONS / task.module, tmp_path)
-    verdicts = _verdicts(task.id, folder)
-    assert verdicts == [frozenset()] * REPEATS
+@pytest.mark.parametrize("task, path", SOLUTION_FILES)
+def test_solution_passes_in_every_run(task, path, tmp_path):
+    folder = submission_of(task, path, tmp_path)
+    failed = [f for f, _ in _verdicts(task.id, folder)]
+    assert failed == [frozenset()] * REPEATS
 
 
 @pytest.mark.slow
@@ -44,4 +58,5 @@ def test_solution_passes_in_every_run(task, tmp_path):
 def test_mutant_fails_the_same_checks_in_every_run(mutant: Mutant, tmp_path):
     folder = submission_of(mutant.task, mutant.path, tmp_path)
     verdicts = _verdicts(mutant.task.id, folder)
-    assert verdicts == [mutant.expect_fail] * REPEATS
+    assert [f for f, _ in verdicts] == [mutant.expect_fail] * REPEATS
+    assert all(mutant.expect_message in message for _, message in verdicts)
