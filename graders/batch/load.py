@@ -21,10 +21,6 @@ class Submission:
     learner: str  # safe as a file name and a CSV cell
     source: Path
 
-    @property
-    def is_zip(self) -> bool:
-        return self.source.is_file()
-
 
 def find_submissions(root: Path) -> list[Submission]:
     """The submissions in `root`, sorted by learner id (ValueError if `root` is no folder)."""
