@@ -4,21 +4,30 @@ A task's suite module (graders/tasks/<id>.py, and graders/hidden/<id>.py for the
 declares checks with the `@check` decorator. A check is a plain function of one argument, a
 `Context`; it passes by returning and fails by raising `CheckFailed`. Points and time limits are
 declared here, next to the check, and nowhere else.
+
+Every check names the numbered requirement(s) of the task text it enforces (`requires=`); the
+task module lists them in `REQUIREMENTS`. tests/test_requirements.py proves that every
+requirement has a check and every check a mutant that breaks only its requirement.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any, TypeVar
 
+from graders.feedback import CheckFailed
 from graders.loader import load_module
-from graders.thread_watch import ThreadWatch
+from graders.thread_watch import ThreadWatch, stack_lines
 
 _order = itertools.count()
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,7 +38,42 @@ class Context:
     path: Path
     seed: int
     watch: ThreadWatch | None = field(default=None, repr=False)
+    check: str = ""  # the running check's name (set by the runner): seeds its own inputs
+    alive_at_return: list[threading.Thread] = field(default_factory=list, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    def rng(self, label: str = "") -> random.Random:
+        """A random source drawn from the run's seed, this check and `label`.
+
+        Inputs (URL order, bodies, sizes, names, counts) come from here, so that every run
+        tries other values and a failure replays with the seed it reports.
+        """
+        return random.Random(f"{self.seed}:{self.task}:{self.check}:{label}")
+
+    def call(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call a learner's function and note the threads it left alive at the moment it returned.
+
+        Measured at the return itself, before any settling the check does for its own clean-up:
+        that is what "returns only when every thread is done" means.
+        """
+        result = func(*args, **kwargs)
+        self.alive_at_return = self.watch.leftover() if self.watch is not None else []
+        return result
+
+    def require_joined(self, call_text: str, hint: str = "") -> None:
+        """Fail if the last `call` returned while threads it started were still running."""
+        alive = self.alive_at_return
+        if not alive:
+            return
+        names = ", ".join(t.name for t in alive[:5])
+        raise CheckFailed(
+            f"{call_text} returned while {len(alive)} of its threads were still running",
+            expected=f"every thread it started finished when {call_text} returns",
+            got=f"still running at the return: {names}",
+            details=tuple(stack_lines(self.files, alive[:3])),
+            hint=hint
+            or "After starting all the threads, call join() on every one of them before returning.",
+        )
 
     def load(self) -> ModuleType:
         """A freshly imported copy of the learner's module (no state left from other checks)."""
@@ -69,18 +113,26 @@ class Check:
     timeout: float
     func: Callable[[Context], None]
     order: int
+    requires: tuple[str, ...] = ()  # ids of the task's REQUIREMENTS this check enforces
 
     def __call__(self, ctx: Context) -> None:
         self.func(ctx)
 
 
 def check(
-    title: str, *, points: int, hidden: bool = False, timeout: float = 10.0
+    title: str,
+    *,
+    points: int,
+    requires: str | Iterable[str] = (),
+    hidden: bool = False,
+    timeout: float = 10.0,
 ) -> Callable[[Callable[[Context], None]], Check]:
-    """Declare a graded check. `title` is what learners see in the report."""
+    """Declare a graded check. `title` is what learners see in the report; `requires` names the
+    requirement(s) of the task text it enforces ("R2", or ("R2", "R3"))."""
+    ids = (requires,) if isinstance(requires, str) else tuple(requires)
 
     def wrap(func: Callable[[Context], None]) -> Check:
-        return Check(func.__name__, title, points, hidden, timeout, func, next(_order))
+        return Check(func.__name__, title, points, hidden, timeout, func, next(_order), ids)
 
     return wrap
 

@@ -22,6 +22,7 @@ COMMANDS = (
     "nbgrader",
     "grade",
     "grade-one",
+    "requirements",
 )
 
 

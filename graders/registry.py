@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from types import ModuleType
 
 from graders.checks import Check, checks_in
 
@@ -19,9 +20,20 @@ class Task:
     title: str
     module: str  # the learner's file name, in exercises/ and in every submission
 
+    def requirements(self) -> dict[str, str]:
+        """The task text's numbered requirements, {"R1": "what it asks", ...}, in text order."""
+        return dict(getattr(self._suite(), "REQUIREMENTS", {}))
+
+    def no_mutant(self) -> dict[str, str]:
+        """Checks that can have no mutant breaking only their requirement: {check: why}."""
+        return dict(getattr(self._suite(), "NO_MUTANT", {}))
+
+    def _suite(self) -> ModuleType:
+        return importlib.import_module(f"graders.tasks.{self.id}")
+
     def checks(self, *, hidden: bool = False) -> list[Check]:
         """Visible checks, followed by the hidden ones when `hidden` is set and installed."""
-        found = checks_in(importlib.import_module(f"graders.tasks.{self.id}"))
+        found = checks_in(self._suite())
         if hidden:
             try:
                 suite = importlib.import_module(f"graders.hidden.{self.id}")

@@ -116,6 +116,7 @@ def run_task(
 def run_check(chk: Check, ctx: Context) -> CheckResult:
     """Run one check; whatever happens, return its result (never raise)."""
     start = _clock()
+    ctx.check = chk.name
     try:
         feedback = _judge(chk, ctx)
     finally:
