@@ -9,7 +9,7 @@ import pytest
 
 from graders.mutants import Mutant, all_mutants  # noqa: F401  (re-exported for tests)
 from graders.offline import offline
-from graders.registry import TASKS, Task
+from graders.registry import Task
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "fixtures" / "solutions"
