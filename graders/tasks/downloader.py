@@ -26,14 +26,32 @@ N_URLS = 5
 LATCH_TIMEOUT = 1.5
 
 
-def make_urls(n: int) -> list[str]:
-    return [f"http://threadkit.test/file/{i}" for i in range(n)]
+_WORDS = ("uuid", "ip", "headers", "delay", "bytes", "json", "html", "status", "get", "anything")
+
+
+def make_urls(n: int, rng: random.Random | None = None) -> list[str]:
+    """`n` distinct fixture URLs. With `rng` (pass `ctx.rng()`), their paths are drawn from the
+    seed and their order is neither sorted nor the order of their names: code that sorts,
+    reorders or rebuilds the list by name writes the wrong files."""
+    if rng is None:
+        return [f"http://threadkit.test/file/{i}" for i in range(n)]
+    urls = [
+        f"http://threadkit.test/{rng.choice(_WORDS)}/{i}-{rng.randrange(10**4)}" for i in range(n)
+    ]
+    while n > 1 and (urls == sorted(urls) or urls == sorted(urls, reverse=True)):
+        rng.shuffle(urls)
+    return urls
 
 
 def pages(ctx: Context, urls: Sequence[str]) -> dict[str, str]:
-    """A body unique to each URL and to this run, so no file can be right by accident."""
+    """A body unique to each URL and to this run, of a length drawn from the seed, so no file
+    can be right by accident."""
     token = random.Random(ctx.seed).randrange(10**6)
-    return {u: f"contents of {u} #{token}\n" for u in urls}
+    bodies = {}
+    for u in urls:
+        filler = "x" * random.Random(f"{ctx.seed}:{u}").randrange(0, 400)
+        bodies[u] = f"contents of {u} #{token}\n{filler}\n"
+    return bodies
 
 
 @contextmanager
