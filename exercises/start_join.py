@@ -4,10 +4,15 @@
 like a slow job. Run one at a time, two workers with 3 steps of 1 s take 6 s. In threads they
 take 3 s, because while one sleeps the other can run.
 
-Write `run_workers(names, steps, delay)`:
-  1. create one `threading.Thread` per name, running `worker(name, steps, delay)`;
-  2. start them all;
-  3. then join them all, so that `run_workers` returns only when every worker is done.
+Write `run_workers(names, steps, delay)`. `names` is a sequence of names (a tuple or a list,
+of one name or many); `steps` and `delay` are for `worker`. It must:
+  1. call `worker` exactly once per name in `names`: one `threading.Thread` per name;
+  2. give every worker the `steps` and `delay` that run_workers got, as
+     `args=(name, steps, delay)`, not worker's own defaults;
+  3. run each worker in a new thread of its own, never in the main thread;
+  4. start them all before joining any, so that all the workers run at the same time;
+  5. then join them all, so that `run_workers` returns only when every worker is done;
+  6. keep its defaults: `run_workers()` runs "Thread-A" and "Thread-B", 3 steps of 1.0 s each.
 
 Check your work with:  make check TASK=start_join
 """

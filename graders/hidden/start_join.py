@@ -1,32 +1,44 @@
-"""Hidden checks for start_join: other names, more workers, edge cases."""
+"""Hidden checks for start_join: more workers, one worker, zero steps, lists and tuples."""
 
 from __future__ import annotations
 
 from graders.checks import Context, check
-from graders.feedback import CheckFailed
-from graders.tasks.start_join import require_overlap, require_own_threads, run_recorded
-
-MANY = tuple(f"worker-{i}" for i in range(6))
+from graders.tasks.start_join import (
+    Inputs,
+    draw_inputs,
+    require_given_args,
+    require_once_per_name,
+    require_overlap,
+    require_own_threads,
+    run_recorded,
+)
 
 
 @check(
-    "Six workers with other names all run at once, each in its own thread", points=2, hidden=True
+    "Six to eight workers with other names all run at once, each in its own thread",
+    points=2,
+    requires=("R1", "R3", "R4"),
+    hidden=True,
 )
 def many_workers(ctx: Context) -> None:
-    workers = run_recorded(ctx.load(), MANY, steps=1)
-    require_overlap(workers, MANY)
-    require_own_threads(workers, MANY)
+    inputs = draw_inputs(ctx, sizes=(6, 7, 8))
+    workers = run_recorded(ctx, inputs, latch=True)
+    require_once_per_name(workers, inputs)
+    require_own_threads(workers)
+    require_overlap(workers, inputs)
 
 
-@check("One worker, and zero steps, work too", points=1, hidden=True)
+@check(
+    "One worker, and zero steps, in a tuple or a list, work too",
+    points=1,
+    requires=("R1", "R2"),
+    hidden=True,
+)
 def edge_cases(ctx: Context) -> None:
-    mod = ctx.load()
-    require_own_threads(run_recorded(mod, ("solo",), steps=1), ("solo",))
-    workers = run_recorded(ctx.load(), ("x", "y"), steps=0)
-    if len(workers.calls) != 2:
-        raise CheckFailed(
-            "run_workers did not run every worker when steps=0",
-            expected="worker called for x and y",
-            got=f"{len(workers.calls)} call(s)",
-            hint="Do not hard-code the names or the number of steps.",
-        )
+    one = draw_inputs(ctx, "one", sizes=(1,))
+    pair = draw_inputs(ctx, "zero", sizes=(2,))
+    zero_steps = Inputs(list(pair.names), 0, pair.delay)
+    for inputs in (one, zero_steps):
+        workers = run_recorded(ctx, inputs)
+        require_once_per_name(workers, inputs)
+        require_given_args(workers, inputs)
