@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.mutation.operators import OPERATORS, Operator
+from graders.mutation.operators import OPERATORS, Operator, get_operator
 from graders.mutation.walk import FUNCTIONS, MODULE, Place, statement_key
 from graders.registry import TASKS, Task, get_task
 
@@ -142,6 +142,14 @@ def _mutated(tree: ast.Module, op: Operator, k: int, skip: frozenset[str]) -> st
     except (SyntaxError, ValueError, TypeError, AttributeError):
         return None
     return source
+
+
+def mutations(source: str, operator: str, skip: frozenset[str] = frozenset()) -> list[str | None]:
+    """Every rewrite one operator makes of a module's source, in site order (None: it does
+    not compile). No ids, no dedupe: for trying an operator on a snippet."""
+    tree = ast.parse(source)
+    op = get_operator(operator)
+    return [_mutated(tree, op, k, skip) for k in range(len(op.find(tree, skip)))]
 
 
 def find_mutant(mutant_id: str) -> Mutant:
