@@ -73,7 +73,7 @@ def _grade(args: argparse.Namespace, solutions: list[SolutionFile], mutants: lis
     progress = _Progress(len(mutants))
     jobs = [Job(m.id, m.task, m.source) for m in mutants]
     found = verdicts(mutants, grade_all(jobs, args.seed, args.jobs, progress), listed)
-    tasks = sorted({s.task.id for s in solutions}, key=[s.task.id for s in solutions].index)
+    tasks = list(dict.fromkeys(s.task.id for s in solutions))
     gone = stale(listed, {m.id for m in mutants}, set(tasks))
     write_json(args.out, to_json(found, args.seed, gone, tasks))
     print(table(found, tasks))

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.mutation.operators import OPERATORS, Operator, get_operator
+from graders.mutation.operators import OPERATORS, Operator, Site, get_operator
 from graders.mutation.walk import FUNCTIONS, MODULE, Place, statement_key
 from graders.registry import TASKS, Task, get_task
 
@@ -110,7 +110,9 @@ def all_mutants(task_id: str | None = None) -> list[Mutant]:
     return [m for solution in solution_files(task_id) for m in mutants_of(solution)]
 
 
-def _ids(solution: SolutionFile, op: Operator, tree: ast.Module, skip: frozenset[str]) -> Iterator:
+def _ids(
+    solution: SolutionFile, op: Operator, tree: ast.Module, skip: frozenset[str]
+) -> Iterator[tuple[str, Site]]:
     """(id, site) for each of the operator's sites in the unmutated tree, in order."""
     seen: Counter[str] = Counter()
     for site in op.find(tree, skip):

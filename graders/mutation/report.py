@@ -28,7 +28,9 @@ class Verdict:
     listed: bool  # in equivalent.txt (a listed mutant that is killed is a wrong entry)
 
 
-def verdicts(mutants: list[Mutant], graded: dict[str, Graded], listed: dict[str, str]):
+def verdicts(
+    mutants: list[Mutant], graded: dict[str, Graded], listed: dict[str, str]
+) -> list[Verdict]:
     """Each graded mutant's status, in the mutants' order."""
     found = []
     for mutant in mutants:

@@ -128,31 +128,35 @@ def _edges_below(node: ast.AST, skip: tuple[str, ...] = ()) -> Iterator[Edge]:
 
 
 def statement_key(stmt: ast.stmt, *, whole: bool) -> str:
-    """A short hash naming a statement by its source.
+    """A short hash naming a statement by its code.
 
     `whole` hashes the statement with everything nested in it (for operators that act on the
     whole statement: delete a `with`, move a join); otherwise only its own header, so editing
     a loop's body leaves the ids of mutants in the loop's header alone.
     """
-    if whole:
-        source = ast.unparse(stmt)
-    else:
-        header = copy.copy(stmt)
-        for name in BODY_FIELDS:
-            if isinstance(getattr(header, name, None), list) and getattr(header, name):
-                setattr(header, name, [ast.Pass()])
-        for name in ("handlers", "cases"):
-            if getattr(header, name, None):
-                setattr(header, name, [])
-        source = _unparse_header(header)
-    return hashlib.sha1(source.encode()).hexdigest()[:6]
+    node: ast.AST = stmt
+    if not whole:
+        node = copy.copy(stmt)  # shallow: the statement itself is not changed
+        for name in (*BODY_FIELDS, "handlers", "cases"):
+            if getattr(node, name, None):
+                setattr(node, name, [])
+    return hashlib.sha1(canonical(node).encode()).hexdigest()[:6]
 
 
-def _unparse_header(header: ast.stmt) -> str:
-    try:
-        return ast.unparse(header)
-    except Exception:  # a try: with its handlers removed does not unparse; its body is enough
-        return type(header).__name__
+def canonical(node: object) -> str:
+    """The tree as text that is the same on every Python version (ast.unparse and ast.dump
+    are not): node types and field values, positions left out, and empty fields (None, [])
+    left out, as newer versions add fields that way (type_params in 3.12)."""
+    if isinstance(node, ast.AST):
+        fields = [
+            f"{name}={canonical(value)}"
+            for name, value in ast.iter_fields(node)
+            if value is not None and not (isinstance(value, list) and not value)
+        ]
+        return f"{type(node).__name__}({','.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ",".join(canonical(item) for item in node) + "]"
+    return repr(node)
 
 
 def function_defs(root: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
