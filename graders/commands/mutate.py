@@ -70,7 +70,7 @@ def _grade(args: argparse.Namespace, solutions: list[SolutionFile], mutants: lis
         print("fix the solutions first: every mutant of a failing one looks killed")
         return 2
     print(f"grading {len(mutants)} mutants, {args.jobs} at a time, seed {args.seed}")
-    progress = _Progress(len(mutants))
+    progress = _Progress(len(mutants), listed)
     jobs = [Job(m.id, m.task, m.source) for m in mutants]
     found = verdicts(mutants, grade_all(jobs, args.seed, args.jobs, progress), listed)
     tasks = list(dict.fromkeys(s.task.id for s in solutions))
@@ -109,14 +109,16 @@ def _print_findings(found: list[Verdict], gone: list[str], listed: dict[str, str
 class _Progress:
     """A line every tenth of the way, and one for each survivor as it is found."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, listed: dict[str, str]) -> None:
         self.total = total
+        self.listed = listed
         self.count = 0
         self.step = max(1, total // 10)
 
     def __call__(self, graded: Graded) -> None:
         self.count += 1
         if not graded.killed:
-            print(f"  survived: {graded.key}", flush=True)
+            note = " (listed as equivalent)" if graded.key in self.listed else ""
+            print(f"  survived: {graded.key}{note}", flush=True)
         if self.count % self.step == 0 or self.count == self.total:
             print(f"  [{self.count}/{self.total}]", flush=True)
