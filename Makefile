@@ -89,6 +89,13 @@ grade-one: $(LEARNER_STAMP)  ## grade SUBMISSION=dir into OUT=dir (SUMMARY=file,
 		$(GRADE_OPTS)
 
 ## The kit itself ------------------------------------------------------------
+# make mutate [TASK=id] [JOBS=n]   mutants of every solution, graded; survivors must be killed
+#                                  or listed in fixtures/mutation/equivalent.txt
+.PHONY: mutate
+
+mutate: $(LEARNER_STAMP)  ## mutation testing of the checks (TASK=id, JOBS=n); build/mutation.json
+	@$(PY) -m graders mutate $(if $(TASK),--task $(TASK)) $(if $(JOBS),--jobs $(JOBS))
+
 
 test: lint  ## the kit's own proof: graders pass every solution and kill every mutant
 	$(PY) -m pytest -m "not slow" tests

@@ -23,6 +23,7 @@ COMMANDS = (
     "grade",
     "grade-one",
     "requirements",
+    "mutate",
 )
 
 
