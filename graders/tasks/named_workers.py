@@ -60,7 +60,7 @@ REQUIREMENTS = {
 N_URLS = (6, 8)  # seeded count; at least 6, so a fixed list of five names always repeats one
 LATCH_TIMEOUT = 1.0
 GATE_TIMEOUT = 1.0  # at most what a worker never joined by anyone waits in the `joined` check
-WORKSHOP_SCALE = 0.1  # the workshop URLs' real waits times this: delay/1 0.13 s, the others 0.03
+WORKSHOP_SCALE = 0.05  # the workshop URLs' real waits times this: delay/1 65 ms, the others 15 ms
 
 _URL = re.compile(r"https?://[^\s'\"<>()\[\]{},]+")
 _FILE_WORD = re.compile(r"\S*result_\d+\.txt\S*")
@@ -617,7 +617,7 @@ def in_flight(ctx: Context) -> None:
 def files(ctx: Context) -> None:
     urls = seeded_urls(ctx, url_count(ctx))
     mod, out_dir = ctx.load(), ctx.tmp_dir()
-    with serve(ctx, urls, latency=staggered(urls)):
+    with serve(ctx, urls, latency=staggered(urls, step=0.02)):
         mod.download_named(list(urls), str(out_dir))
     require_files(pages(ctx, urls), out_dir, urls)
 
