@@ -3,17 +3,22 @@
 When several threads print, you cannot tell which line came from which thread, unless each
 thread says who it is. `save_url(url, path)` below is the downloader's given function.
 
-Write `download_named(urls, out_dir)`: one thread per URL, all started before any is joined,
-URL i saved to `out_dir/result_{i}.txt` (as in the downloader). This time the thread function,
-`fetch(name, url, path)`, takes a `name` argument, and prints from inside the thread:
-  1. before it downloads: its name and the URL it is fetching,
-     e.g. `Thread-0: downloading https://httpbin.org/uuid`;
-  2. once the file is saved: its name again, e.g. `Thread-0: saved result_0.txt`.
-Give every thread a different name (`"Thread-0"`, `"Thread-1"`, ... or any names you like).
+Write `fetch(name, url, path)`, the function each thread runs. Inside its thread, it:
+  1. prints a line with the `url` it was given before it downloads, for example
+     `Thread-0: downloading https://httpbin.org/uuid` (and names no other URL);
+  2. calls save_url(url, path), and once save_url has returned, prints another line,
+     for example `Thread-0: saved result_0.txt`;
+  3. puts `name`, the argument it was given, in every line it prints, as a word of its own
+     (`Thread-1` is not found inside `Thread-10`; URLs and file names do not count).
 
-Any format works. The checks look for each thread's name as a word that is in every line that
-thread prints and is not already another thread's name (URLs and file names do not count),
-and they check that the URL a thread says it fetches is the one that thread really downloads.
+Write `download_named(urls, out_dir)`:
+  4. one thread per URL, each running fetch(name, url, path) for that one URL;
+  5. URL i saved to `out_dir/result_{i}.txt` (out_dir may be a str or a pathlib.Path);
+  6. every thread given a different name: "Thread-0", "Thread-1", ... or any names you like;
+  7. every thread started before any is joined, so that all the downloads are under way at once;
+  8. it returns only once every thread has finished.
+
+Any wording works: the checks look for the name and the URL in your lines, not for a format.
 
 Check your work with:  make check TASK=named_workers
 """

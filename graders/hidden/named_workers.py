@@ -1,4 +1,4 @@
-"""Hidden checks for named_workers: more workers, one URL, none, and out_dir given as a Path."""
+"""Hidden checks for named_workers: many workers, one URL, none, and out_dir given as a Path."""
 
 from __future__ import annotations
 
@@ -6,32 +6,46 @@ from pathlib import Path
 
 from graders.checks import Context, check
 from graders.feedback import describe_exception
-from graders.tasks.downloader import make_urls, pages, require_all_in_flight, require_files, serve
+from graders.tasks.downloader import pages, require_all_in_flight, require_files, serve
 from graders.tasks.named_workers import (
     require_before_and_after,
     require_names,
+    require_one_thread_per_url,
     require_right_urls,
     run_named,
+    seeded_urls,
+    url_count,
     with_hint,
 )
 
 
-@check("Eight workers all print their own name and URL, and overlap", points=2, hidden=True)
+@check(
+    "Ten to fourteen workers all print their own name and URL, and overlap",
+    points=2,
+    hidden=True,
+    requires=("R1", "R2", "R3", "R4", "R6", "R7"),
+)
 def many_workers(ctx: Context) -> None:
-    run = run_named(ctx, 8)
+    run = run_named(ctx, url_count(ctx, 10, 14))
     require_names(run)
     require_before_and_after(run)
     require_right_urls(run)
+    require_one_thread_per_url(run)
     require_all_in_flight(run.http, run.urls)
 
 
-@check("One URL, no URLs, and out_dir as a Path work too", points=1, hidden=True)
+@check(
+    "One URL, no URLs, and out_dir as a Path work too",
+    points=1,
+    hidden=True,
+    requires=("R1", "R3", "R5"),
+)
 def edge_cases(ctx: Context) -> None:
     run = run_named(ctx, 1)
     require_names(run)
     require_right_urls(run)
     for n in (1, 0):
-        urls, out_dir = make_urls(n), ctx.tmp_dir()
+        urls, out_dir = seeded_urls(ctx, n, label=f"path{n}"), ctx.tmp_dir()
         with serve(ctx, urls):
             try:
                 ctx.load().download_named(urls, Path(out_dir))
