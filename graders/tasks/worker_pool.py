@@ -31,6 +31,7 @@ from types import FrameType
 from typing import Any, Literal
 
 from graders.checks import Context, check
+from graders.downloads import DEFAULT_URLS
 from graders.feedback import CheckFailed, describe_exception, learner_frame
 from graders.http_fixture import HttpFixture
 from graders.interleave import ForcedInterleaving
@@ -61,13 +62,7 @@ REQUIREMENTS = {
     "R7": "Every worker has finished when download_with_workers returns (all joined).",
 }
 
-WORKSHOP_URLS = (  # the module's own URLS, as the stub gives them
-    "https://httpbin.org/delay/1",
-    "https://httpbin.org/uuid",
-    "https://httpbin.org/ip",
-    "https://httpbin.org/user-agent",
-    "https://httpbin.org/headers",
-)
+WORKSHOP_URLS = DEFAULT_URLS  # the module's own URLS, as the stub gives them
 DEFAULT_WORKERS = 3
 LATCH_TIMEOUT = 1.0
 STALL_TIMEOUT = 0.5  # a correct pool pays this once per forced run (the stalled pop holds the lock)
