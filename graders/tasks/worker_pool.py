@@ -483,7 +483,7 @@ def files(ctx: Context) -> None:
 
 
 @check(
-    "min(n_workers, jobs left) downloads are in flight at once: the download is outside the lock",
+    "n_workers downloads run at once: save_url is called outside the lock",
     points=3,
     requires=("R3", "R5"),
 )
