@@ -6,18 +6,27 @@ comes back for more until the list is empty. `save_url(url, path)` below is the 
 given function.
 
 Write `download_with_workers(urls, out_dir, n_workers=3)`:
-  1. make one shared list of the jobs and one `threading.Lock` for it;
-  2. start exactly `n_workers` threads, all running the same worker function: in a loop,
-     while holding the lock, check whether a job is left and pop it off the list; then,
-     after letting go of the lock, download it with `save_url`;
-  3. save URL i (its index in `urls`) to `out_dir/result_{i}.txt`: keep the index with the
-     URL, for example by putting `(i, url)` pairs on the list;
-  4. join all the workers before returning.
+  1. make one list of all the jobs and one `threading.Lock` for it, shared by every worker:
+     each job is taken by one worker, so every entry of `urls` is downloaded exactly once
+     (a URL that is on the list twice is downloaded twice);
+  2. do not deal the jobs out in advance (no `urls[k::n_workers]`, no chunks): a worker takes
+     a job only when it is free, so while one worker waits on a slow server, the other
+     workers take every job that is left;
+  3. start exactly `n_workers` threads (3 when the caller does not say), all running the same
+     worker function, and start them all before joining any. With fewer URLs than workers,
+     the extra workers find the list empty and stop (or start only one thread per URL);
+  4. the worker loops: while holding the lock, it checks whether a job is left (if none is,
+     it returns) and pops it;
+  5. then, after letting go of the lock, it downloads that URL with `save_url`, so that
+     `min(n_workers, jobs left)` downloads run at the same time;
+  6. URL i (its index in `urls`) is saved to `out_dir/result_{i}.txt`: keep the index with
+     the URL, for example by putting `(i, url)` pairs on the list;
+  7. join all the workers before returning.
 
 Why the lock: if two workers both see one URL left, both try to pop it, and the second pop
-fails. The checks make exactly that happen. Why the download goes outside the lock: inside
-it, only one worker can download at a time. (A `queue.Queue`, which locks itself, does the
-same job and passes too; the list and the lock are the workshop's way.)
+fails. The checks make exactly that happen; they also hold one download up, to see the other
+workers keep going. (A `queue.Queue`, which locks itself, does the same job and passes too;
+the list and the lock are the workshop's way.)
 
 Check your work with:  make check TASK=worker_pool
 """
