@@ -4,12 +4,22 @@
 server it does nothing else, so the total time is the sum of all the waits. Waiting for the
 network releases the GIL, so threads can wait at the same time.
 
-Your job:
-  1. `download_threaded(urls, out_dir)`: the same result as `download_sequential` (URL i saved
-     to `out_dir/result_{i}.txt`) but with one thread per URL, all started before any is
-     joined; return only when every file is written.
-  2. `compare_timings(urls, out_dir)`: run both versions and return
-     `(sequential_seconds, threaded_seconds)`, each measured with `time.perf_counter()`.
+Your job: `download_threaded(urls, out_dir)` gives the same result as `download_sequential`,
+faster:
+  1. each URL is downloaded once, in a thread of its own: one thread per URL, and the main
+     thread downloads nothing itself;
+  2. start every thread before you join any, so that all the downloads wait at the same time;
+  3. URL number i of the list (in the order given) is saved to `out_dir/result_{i}.txt`;
+  4. return only when every file is written and every thread has finished;
+  5. any number of URLs works, one and none included, and `out_dir` may be a str or a
+     `pathlib.Path`.
+
+Then `compare_timings(urls, out_dir)` shows the difference:
+  6. it calls `download_sequential(urls, out_dir)` once and `download_threaded(urls, out_dir)`
+     once, with the URLs and the folder it was given;
+  7. it returns `(sequential_seconds, threaded_seconds)`, in that order;
+  8. each number is the time its call took: read `time.perf_counter()` just before and just
+     after the call.
 
 Pass the URL and the path to each thread as arguments (`args=(url, path)`): a lambda that
 uses the loop variables sees them change under its feet.
@@ -54,7 +64,8 @@ def download_threaded(urls, out_dir):
 
 def compare_timings(urls, out_dir):
     """Return (sequential_seconds, threaded_seconds), each measured with time.perf_counter()."""
-    # TODO: time download_sequential, then download_threaded, and return both durations.
+    # TODO: time download_sequential(urls, out_dir), then download_threaded(urls, out_dir),
+    # and return both durations.
     raise NotImplementedError("compare_timings is not written yet")
 
 
