@@ -78,6 +78,6 @@ if __name__ == "__main__":
     import random
 
     accounts = [Account(number, 1_000) for number in random.sample(range(100, 1000), 10)]
-    transfers = [(*random.sample(accounts, 2), random.randint(1, 100)) for _ in range(200)]
+    transfers = [(*random.sample(accounts, 2), random.randint(1, 100)) for _ in range(100)]
     run_transfers(transfers)
     print("total:", sum(account.balance for account in accounts), "(it should be 10000)")
