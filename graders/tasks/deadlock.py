@@ -44,9 +44,10 @@ _WAIT = threading.Condition.wait.__code__
 _START = threading.Thread.start.__code__
 
 POLL = 0.05  # a waiting thread looks this often whether the lock's holder has ended
-HOLD_POLL = 0.005  # how often a held thread looks whether run_transfers' caller now waits
-PAUSE_LIMIT = 2.0  # longest a transfer is held once all are started (only for odd code)
-STAGE_LIMIT = 2.0  # longest the check waits for a transfer it started to take a lock
+HOLD_POLL = 0.002  # how often a held thread looks whether run_transfers' caller now waits
+PAUSE_LIMIT = 1.0  # longest a transfer is held once all are started (only for odd code)
+STAGE_LIMIT = 1.0  # longest the check waits for a transfer it started to take a lock...
+BYSTANDER_LIMIT = 3.0  # ...or for a bystander to end (the balances must change in time)
 HOLD_LIMIT = 3.0  # longest run_transfers' threads are held when its caller never waits
 OVERLAP_LIMIT = 2.0  # longest a transfer waits inside its locks for the others to join it
 CALL_LIMIT = 5.0  # longest the check waits for the transfers it started to return
@@ -177,11 +178,12 @@ class LockWatch:
     - `group(threads)`: each of these threads is held just after its first lock until all of
       them have taken a lock, wait for one or ended (PAUSE_LIMIT at most);
     - `caller`: the thread that calls run_transfers; its own balance reads are not judged
-      (after a join nothing runs beside it). With `hold`, the other threads are held after
-      their first lock until it waits (join, Event, futures...) or returns, so that a
-      missing join is seen in every run, however fast the transfers are;
-    - `overlap=k`: a thread changing a balance while holding a lock waits there until k
-      threads do so at once (OVERLAP_LIMIT at most); `peak_inside` is the most seen.
+      (after a join nothing runs beside it). With `hold`, each other thread is held after
+      its first lock until the caller joins it (or waits another way, or returns), so that
+      a thread never joined is seen alive at the return in every run, however fast;
+    - `overlap=k`: a thread touching a balance while holding a lock waits there until k
+      threads do so at once (or OVERLAP_LIMIT passes with none coming in); `peak_inside` is
+      the most seen.
     """
 
     def __init__(
@@ -208,7 +210,10 @@ class LockWatch:
         self._started_at: float | None = None
         self._caller = caller
         self._hold_open = not (hold and caller is not None)
-        self._poller: threading.Thread | None = None
+        self._poller: threading.Thread | None = None  # the held thread looking at the caller
+        self._held: set[threading.Thread] = set()
+        self._let_go: set[threading.Thread] = set()  # held threads that may go on, one by one
+        self._last_in = 0.0
         self._overlap = overlap
         self._overlap_over = overlap <= 0
         self._inside: set[threading.Thread] = set()
@@ -316,14 +321,20 @@ class LockWatch:
         line = learner_line(self.files)
         with self.mutex:
             holds = isinstance(own, WatchedLock) and own.owner is me
-            if self.recording and me is not self._caller and not holds and len(self.unlocked) < 20:
-                self.unlocked.append(Access(me.name, label(account), verb, line))
+            if self.recording and me is not self._caller and not holds:
+                self._note_unlocked(Access(me.name, label(account), verb, line))
             if self._overlap and self._holding.get(me) and me not in self._inside:
                 self._inside.add(me)
                 self.peak_inside = max(self.peak_inside, len(self._inside))
                 self._meet()
 
     # -- inside, with the mutex held --
+
+    def _note_unlocked(self, access: Access) -> None:
+        """Keep the first unlocked access of each kind at each line: one is enough to show."""
+        if all((a.verb, a.line) != (access.verb, access.line) for a in self.unlocked):
+            if len(self.unlocked) < 10:
+                self.unlocked.append(access)
 
     def _wait(self, lock: WatchedLock, me: threading.Thread, timeout: float, line: int) -> bool:
         end = None if timeout < 0 else _clock() + timeout
@@ -334,6 +345,8 @@ class LockWatch:
         try:
             while lock.owner is not None:
                 self._raise_if_halted()
+                if lock.owner in self._held:
+                    self._let_go_of(lock.owner)  # a held thread must not keep others waiting
                 if end is None:
                     self._find_stuck(me)
                     lock.freed.wait(POLL)
@@ -411,37 +424,70 @@ class LockWatch:
             self._changed.wait(left)
 
     def _hold(self, me: threading.Thread) -> None:
-        """Hold run_transfers' thread after its first lock until the caller waits or returns."""
+        """Hold one of run_transfers' threads after its first lock until it may go on.
+
+        It goes on when the caller joins this very thread, or waits some other way (an Event,
+        futures: then every thread goes on), or returns; or when a thread that may go on
+        needs the lock it holds. So a thread the caller never joins is still alive when the
+        caller returns, in every run, and a correct run never waits on a timeout.
+        """
         if self._hold_open or me is self._caller:
             return
         end = _clock() + HOLD_LIMIT
-        while not (self._hold_open or self._halted()):
-            left = end - _clock()
-            if self._poller is None:
-                self._poller = me
-            if left <= 0 or (self._poller is me and self._caller_waits()):
-                self._hold_open = True
+        self._held.add(me)
+        try:
+            while not (self._hold_open or me in self._let_go or self._halted()):
+                left = end - _clock()
+                if left <= 0:
+                    return
+                if self._poller is None:
+                    self._poller = me
+                if self._poller is me:
+                    self._look_at_caller()
+                    if self._hold_open or me in self._let_go:
+                        return
+                    self._changed.wait(min(left, HOLD_POLL))
+                else:
+                    self._changed.wait(left)
+        finally:
+            self._held.discard(me)
+            if self._poller is me:
+                self._poller = None  # another held thread takes over the looking
                 self._changed.notify_all()
-                return
-            self._changed.wait(min(left, HOLD_POLL) if self._poller is me else left)
 
-    def _caller_waits(self) -> bool:
-        """Is the caller blocked in a join or a wait (and not just starting a thread)?"""
+    def _look_at_caller(self) -> None:
+        """Let go the thread the caller joins now; every thread if it waits another way."""
         caller = self._caller
         frame = _current_frames().get(caller.ident) if caller is not None else None
-        codes = set()
+        joined, waits = None, False
         while frame is not None:
-            codes.add(frame.f_code)
+            code = frame.f_code
+            if code is _START:
+                return  # Thread.start() waits for the new thread to run: that is no join
+            if code is _JOIN:
+                joined = frame.f_locals.get("self")
+            waits = waits or code is _WAIT
             frame = frame.f_back
-        return _START not in codes and (_JOIN in codes or _WAIT in codes)
+        if isinstance(joined, threading.Thread):
+            self._let_go_of(joined)
+        elif waits:
+            self._hold_open = True
+            self._changed.notify_all()
+
+    def _let_go_of(self, thread: threading.Thread) -> None:
+        if thread not in self._let_go:
+            self._let_go.add(thread)
+            self._changed.notify_all()
 
     def _meet(self) -> None:
-        """The overlap latch: wait inside the locks until `overlap` threads are inside."""
-        if self._overlap_over:
-            return
-        end = _clock() + OVERLAP_LIMIT
+        """The overlap latch: wait inside the locks until `overlap` threads are inside.
+
+        Given up only when OVERLAP_LIMIT passes with no new thread coming in: a run that
+        keeps starting threads on a slow machine is still making its way there.
+        """
+        self._last_in = _clock()
         while not (self._overlap_over or self._halted()):
-            left = end - _clock()
+            left = self._last_in + OVERLAP_LIMIT - _clock()
             if len(self._inside) >= self._overlap or left <= 0:
                 self._overlap_over = True  # met, or given up: later threads run straight on
                 self._changed.notify_all()
@@ -547,8 +593,11 @@ class Call:
 def run_calls(watch: LockWatch, calls: Sequence[Call]) -> None:
     """Start the calls one by one, each once the one before took a lock, waits, or ended.
 
-    Grouped calls are held after their first lock until every grouped call has moved; an
-    ungrouped call (a bystander that changes balances) is waited for until it ends or waits.
+    Grouped calls are held after their first lock until every grouped call has moved: that
+    alone forces the deadlock of a wrong order, whatever the scheduler does; starting them one
+    by one only fixes who comes first (Thread-1), so the story is the same in every run. An
+    ungrouped call (a bystander that changes balances) is waited for until it ends or waits,
+    so that the calls after it see the balances it left.
     """
     for call in calls:
         call.thread = _Thread(target=call.run, args=(watch,), name=call.name, daemon=True)
@@ -556,7 +605,8 @@ def run_calls(watch: LockWatch, calls: Sequence[Call]) -> None:
     for call in calls:
         assert call.thread is not None
         call.thread.start()
-        watch.wait_progress(call.thread, done=not call.grouped, limit=STAGE_LIMIT)
+        limit = STAGE_LIMIT if call.grouped else BYSTANDER_LIMIT
+        watch.wait_progress(call.thread, done=not call.grouped, limit=limit)
     watch.started_all()
     end = _clock() + CALL_LIMIT
     for call in calls:
@@ -577,6 +627,8 @@ def stuck_failure(ctx: Context, stuck: Stuck, calls: Sequence[Call] = ()) -> Che
         doing = f" ran {ran[wait.thread]} and" if wait.thread in ran else ""
         at = f" at {location(ctx.path, wait.line)}" if wait.line else ""
         details.append(f"{wait.thread.name}{doing} waits{at}")
+    in_story = {w.thread for w in waits}
+    details += [f"{c.name} ran {c.text} in between" for c in calls if c.thread not in in_story]
     if stuck.ended is not None:
         taken = waits[0].lock.taken_line
         at = f" at {location(ctx.path, taken)}" if taken else ""
@@ -599,7 +651,8 @@ def stuck_failure(ctx: Context, stuck: Stuck, calls: Sequence[Call] = ()) -> Che
         summary = "Your transfers deadlocked: each thread waits for a lock another one holds"
         hint = (
             "The threads took the same locks in different orders. Whatever the direction of "
-            "the transfer, lock the two accounts in one order that every thread agrees on."
+            "the transfer, lock the two accounts in one order that every thread agrees on and "
+            "that does not change while threads run."
         )
     return CheckFailed(
         summary,
@@ -753,9 +806,9 @@ def require_locked_access(ctx: Context, watch: LockWatch) -> None:
         f"{first.account}'s lock",
         where=location(ctx.path, first.line) if first.line else "",
         details=more,
-        hint="Take both locks first, then check src.balance and move the money inside the "
-        "locked blocks: between a check made outside the locks and the move, another "
-        "thread can take the money.",
+        hint="Take both accounts' locks first, then check src.balance and move the money "
+        "inside the locked blocks. A balance touched outside its lock races with other "
+        "transfers: between a check and the move, another thread can take the money.",
     )
 
 
@@ -962,7 +1015,7 @@ def money_conserved(ctx: Context) -> None:
 )
 def transfers_overlap(ctx: Context) -> None:
     rng = ctx.rng("disjoint")
-    k = rng.randint(3, 4)
+    k = rng.randint(33, 40)  # more than any default pool (ThreadPoolExecutor: at most 32)
     specs = [(number, rng.randint(50, 300)) for number in rng.sample(range(1, 1000), 2 * k)]
     mod = ctx.load()
     with LockWatch(ctx.files, overlap=k) as watch:
@@ -988,8 +1041,8 @@ def transfers_overlap(ctx: Context) -> None:
             "at the same moment",
             got=got,
             hint="Lock only the two accounts of the transfer: one lock for the whole bank "
-            "makes every transfer wait for every other one. And start all the threads before "
-            "you join any.",
+            "makes every transfer wait for every other one. And give every transfer a thread "
+            "of its own, all started before you join any.",
         )
 
 
