@@ -729,11 +729,11 @@ def plan_transfers(
         low, high = sorted(rng.sample(range(n), 2))
         src, dst = rank[low], rank[high]
         bad.append((src, dst, specs[src][1] + incoming[src] + rng.randint(1, 50)))
-    order = rng.sample(range(len(jobs) + len(bad)), len(jobs) + len(bad))
-    everything = jobs + bad
-    shuffled = tuple(everything[i] for i in order)
-    failing = frozenset(pos for pos, i in enumerate(order) if i >= len(jobs))
-    return Plan(tuple(specs), shuffled, failing)
+    listed = [(job, False) for job in rng.sample(jobs, len(jobs))]
+    for job in bad:  # never first or last: skipping either end must change a balance
+        listed.insert(rng.randint(1, len(listed) - 1), (job, True))
+    failing = frozenset(pos for pos, (_, fails) in enumerate(listed) if fails)
+    return Plan(tuple(specs), tuple(job for job, _ in listed), failing)
 
 
 def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
