@@ -15,6 +15,11 @@ lock instead, which also lets the first go on at once: correct code never waits 
 Accounts are made from the learner's own `Account` class, with `balance` turned into a
 property that notes who reads or changes it while holding which lock (requirement 3), and
 that serves as the latch that proves transfers on different accounts overlap (requirement 6).
+
+Transfers are instant, so a run_transfers that forgets a join would usually get away with
+it. So in money_conserved each of its threads, once its transfer has returned, is held
+until run_transfers joins that very thread (or returns): a thread never joined is alive at
+the return in every run (requirement 8), and a held thread holds no lock, blocks nobody.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ PAUSE_LIMIT = 1.0  # longest a transfer is held once all are started (only for o
 STAGE_LIMIT = 1.0  # longest the check waits for a transfer it started to take a lock...
 BYSTANDER_LIMIT = 3.0  # ...or for a bystander to end (the balances must change in time)
 HOLD_LIMIT = 3.0  # longest a transfer's thread is held (done) when the caller never joins it
-OVERLAP_LIMIT = 2.0  # longest a transfer waits inside its locks for the others to join it
+OVERLAP_LIMIT = 2.0  # longest a transfer waits inside its locks with no other coming in
 CALL_LIMIT = 5.0  # longest the check waits for the transfers it started to return
 BALANCE, LABEL = "_threadkit_balance", "_threadkit_label"
 
@@ -178,9 +183,10 @@ class LockWatch:
     - `group(threads)`: each of these threads is held just after its first lock until all of
       them have taken a lock, wait for one or ended (PAUSE_LIMIT at most);
     - `caller`: the thread that calls run_transfers; its own balance reads are not judged
-      (after a join nothing runs beside it). With `hold`, each other thread is held once it
-      has released its locks until the caller joins it (or waits another way, or returns),
-      so that a thread never joined is seen alive at the return in every run, however fast;
+      (after a join nothing runs beside it). With `hold`, each other thread is held after
+      its transfer (`done`, called by `held_after`) until the caller joins it (or waits
+      another way, or returns), so that a thread never joined is seen alive at the return
+      in every run, however fast;
     - `overlap=k`: a thread touching a balance while holding a lock waits there until k
       threads do so at once (or OVERLAP_LIMIT passes with none coming in); `peak_inside` is
       the most seen.
@@ -310,8 +316,12 @@ class LockWatch:
                 self._inside.discard(owner)
             lock.freed.notify_all()
             self._changed.notify_all()
-            me = _current()
-            if owner is me and not held and me not in self._held_once:
+
+    def done(self) -> None:
+        """A transfer has returned or raised in this thread: hold it there (see _hold)."""
+        me = _current()
+        with self.mutex:
+            if me not in self._held_once:
                 self._held_once.add(me)
                 self._hold(me)
 
@@ -425,11 +435,11 @@ class LockWatch:
             self._changed.wait(left)
 
     def _hold(self, me: threading.Thread) -> None:
-        """Hold one of run_transfers' threads once it has released all its locks (its
-        transfer is done) until the caller joins this very thread, or waits some other way
-        (an Event, futures: then every thread goes on), or returns. A held thread holds no
-        lock, so it blocks no other transfer; and a thread the caller never joins is still
-        alive when the caller returns, in every run. A correct run never waits on a timeout.
+        """Hold one of run_transfers' threads once its transfer has returned until the caller
+        joins this very thread, or waits some other way (an Event, futures: then every
+        thread goes on), or returns. Out of transfer, a held thread holds no lock, so it
+        blocks no other transfer; and a thread the caller never joins is still alive when
+        the caller returns, in every run. A correct run never waits on a timeout.
         """
         if self._hold_open or me is self._caller:
             return
@@ -533,6 +543,18 @@ def open_accounts(mod: ModuleType, watch: LockWatch, specs: Iterable[tuple[int, 
         vars(account)[LABEL] = f"account {number}"
         accounts.append(account)
     return accounts
+
+
+def held_after(watch: LockWatch, transfer: Callable[..., Any]) -> Callable[..., Any]:
+    """The learner's transfer, holding its thread in `watch` once it returned or raised."""
+
+    def held_transfer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return transfer(*args, **kwargs)
+        finally:
+            watch.done()
+
+    return held_transfer
 
 
 def label(account: object) -> str:
@@ -747,6 +769,8 @@ def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
     with LockWatch(ctx.files, caller=_current(), hold=hold) as watch:
         accounts = open_accounts(mod, watch, plan.specs)
         transfers = [(accounts[s], accounts[d], amount) for s, d, amount in plan.jobs]
+        if hold:
+            mod.transfer = held_after(watch, mod.transfer)  # run_transfers' threads call it
         call = f"run_transfers(<a list of {len(transfers)} transfers>)"
         watch.recording = True
         try:
@@ -755,6 +779,7 @@ def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
             watch.open_holds()
         ctx.settle(CALL_LIMIT)
         watch.recording = False
+        require_locked_access(ctx, watch)  # first: an order read from balances may deadlock
         if watch.stuck is not None:
             raise stuck_failure(ctx, watch.stuck)
         if hold:
@@ -764,7 +789,6 @@ def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
                 "run_transfers returns.",
             )
         require_no_escape(ctx, mod)
-        require_locked_access(ctx, watch)
         require_unlocked(ctx, watch, f"after {call} returned")
         require_balances(ctx, plan, accounts, call)
 
