@@ -74,7 +74,7 @@ def changing_order(ctx: Context, rng: Random, *, richer_src: bool) -> None:
     points=1,
     requires="R1",
     hidden=True,
-    timeout=20.0,
+    timeout=30.0,
 )
 def order_that_changes(ctx: Context) -> None:
     rng = ctx.rng("flip")
