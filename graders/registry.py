@@ -50,6 +50,7 @@ class Task:
 TASKS: tuple[Task, ...] = (
     Task("start_join", "Start threads, then join them", "start_join.py"),
     Task("counter_lock", "Protect a shared counter with a lock", "counter.py"),
+    Task("deadlock", "Transfers that cannot deadlock", "bank.py"),
     Task("downloader", "Thread an I/O-bound downloader", "downloader.py"),
     Task("named_workers", "Threads that say who they are (bonus)", "named_workers.py"),
     Task("worker_pool", "Workers that pop jobs off a shared list (bonus)", "worker_pool.py"),
