@@ -18,6 +18,7 @@ from graders.feedback import CheckFailed, Feedback, describe_exception, learner_
 from graders.offline import offline
 from graders.registry import Task, get_task
 from graders.thread_watch import ThreadWatch, deadline
+from graders.waitfor import WaitGraph
 
 _clock = time.perf_counter
 LEFTOVER_GRACE = 2.0  # seconds a check's stray threads get to finish before they count as hung
@@ -136,7 +137,9 @@ def run_check(chk: Check, ctx: Context) -> CheckResult:
 def _judge(chk: Check, ctx: Context) -> Feedback | None:
     """None when the check passed, else what went wrong, phrased for the learner."""
     try:
-        with ThreadWatch(ctx.files) as watch:
+        # The wait-for graph outside the ThreadWatch: its verdict (stuck threads, locks taken
+        # in opposite orders) replaces whatever the check or the leftover threads showed.
+        with WaitGraph(ctx.files), ThreadWatch(ctx.files) as watch:
             ctx.watch = watch
             with deadline(chk.timeout, ctx.files, "Your code"):
                 chk(ctx)
