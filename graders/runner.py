@@ -137,15 +137,16 @@ def run_check(chk: Check, ctx: Context) -> CheckResult:
 def _judge(chk: Check, ctx: Context) -> Feedback | None:
     """None when the check passed, else what went wrong, phrased for the learner."""
     try:
-        # The wait-for graph outside the ThreadWatch: its verdict (stuck threads, locks taken
-        # in opposite orders) replaces whatever the check or the leftover threads showed.
-        with WaitGraph(ctx.files), ThreadWatch(ctx.files) as watch:
+        with ThreadWatch(ctx.files) as watch:
             ctx.watch = watch
-            with deadline(chk.timeout, ctx.files, "Your code"):
-                chk(ctx)
-            watch.settle(LEFTOVER_GRACE)
-            watch.raise_thread_errors()
-            watch.raise_leftovers("your function")
+            # The wait-for graph's verdict (stuck threads, locks taken in opposite orders)
+            # replaces whatever the check, its time limit or the leftover threads showed.
+            with WaitGraph(ctx.files):
+                with deadline(chk.timeout, ctx.files, "Your code"):
+                    chk(ctx)
+                watch.settle(LEFTOVER_GRACE)
+                watch.raise_thread_errors()
+                watch.raise_leftovers("your function")
     except CheckFailed as failed:
         return failed.feedback
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit

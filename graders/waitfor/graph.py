@@ -48,6 +48,7 @@ POLL = 0.03  # seconds between two looks of a blocked thread at the graph's verd
 _clock = time.perf_counter
 _enumerate = threading.enumerate
 _current_thread = threading.current_thread
+_THREAD_RUN = frozenset({threading.Thread.run.__code__, threading.Thread._bootstrap_inner.__code__})
 _PULSE = threading.Event()  # always set: waiting on it "waits" without blocking (see block())
 _PULSE.set()
 
@@ -350,12 +351,15 @@ def _caller(depth: int) -> FrameType | None:
 
 
 def _learner_call(graph: Graph, frame: FrameType) -> tuple[Site, str]:
-    """The learner's line above `frame`, and the name of the library call it made there."""
+    """The learner's line above `frame`, and the name of the library call it made there (for
+    a thread whose target is a library function, such as `target=jobs.get`: that function)."""
     op = frame.f_code.co_name
     f: FrameType | None = frame
     while f is not None:
         if f.f_globals.get("__file__") in graph.files:
-            return (f, f.f_lineno), op
+            return (f, f.f_lasti), op
+        if f.f_code in _THREAD_RUN:
+            break
         op = f.f_code.co_name
         f = f.f_back
     return NO_SITE, op

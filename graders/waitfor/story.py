@@ -150,7 +150,7 @@ class _Story:
             expected=f"{name} released before it is acquired again",
             got=got,
             where=self.where(wait.site),
-            details=list(self._positions([thread])),
+            details=list(self._taken(thread, lock)),
             hint=hint,
         )
 
@@ -206,7 +206,7 @@ class _Story:
             expected=f"{name} released before the thread that took it ends",
             got=got,
             where=self.where(lock.site),
-            details=list(self._positions(chain)),
+            details=[*self._taken(holder, lock), *self._positions(chain[-1:])],
             hint=HINT_FINISHED_HOLDING,
         )
 
@@ -297,11 +297,26 @@ class _Story:
         return f"{subject} waits in {wait.op}() on {self.name(wait.obj)} ({self.at(wait.site)})"
 
     def _positions(self, threads: list[threading.Thread]) -> Iterator[str]:
-        """One line per thread: where in the learner's file it waits."""
-        for thread in threads[:4]:
+        """Where in the learner's file each thread took the lock another one of them waits
+        for, and where it waits."""
+        for thread in threads[:3]:
+            for other in threads:
+                wait = self.waits.get(other)
+                if wait is not None and self._holder(wait) is thread and wait.obj.site[0]:
+                    yield (
+                        f"{_cap(self.who(thread))} took {self.name(wait.obj)} at "
+                        f"{self.where(wait.obj.site)}"
+                    )
             wait = self.waits.get(thread)
             if wait is not None and wait.site[0] is not None:
                 yield f"{_cap(self.who(thread))} waits at {self.where(wait.site)}"
+
+    def _taken(self, holder: threading.Thread, lock: TrackedLock) -> Iterator[str]:
+        """Where `holder` took `lock`, and where the last release of it ran."""
+        if lock.site[0] is not None:
+            yield f"{_cap(self.who(holder))} took {self.name(lock)} at {self.where(lock.site)}"
+        if lock.released_at[0] is not None and not lock.scoped:
+            yield f"The last release() of {self.name(lock)} ran at {self.where(lock.released_at)}"
 
     def who(self, thread: threading.Thread) -> str:
         if thread is threading.main_thread():
@@ -329,16 +344,20 @@ class _Story:
         """The learner's name for a lock, condition or queue, in backticks."""
         key = id(obj)
         if key not in self._named:
-            self._named[key] = _name_of(obj)
+            frames = [w.site[0] for w in self.waits.values() if w.site[0] is not None]
+            self._named[key] = _name_of(obj, frames)
         return self._named[key]
 
 
-def _name_of(obj: Any) -> str:
+def _name_of(obj: Any, frames: list[Any]) -> str:
+    """Search the module that made it, the function that made it, the functions that wait
+    for it; else the name assigned on the line that made it; else that line."""
     lock = obj if isinstance(obj, TrackedLock) else _plain(obj).get("_lock")
     if not isinstance(lock, TrackedLock):
         return "a lock"
     frame, line, maker = lock.created
-    for space in (frame.f_globals, _locals(frame)):
+    spaces = [frame.f_globals, _locals(frame), *(_locals(f) for f in frames)]
+    for space in spaces:
         for target in (obj, lock) if obj is not lock else (obj,):
             found = _search(space, target)
             if found:
@@ -407,19 +426,29 @@ def _plain(value: object) -> dict[str, Any]:
     return dict(own) if isinstance(own, dict) or type(own).__name__ == "mappingproxy" else {}
 
 
+_MAKER_CALLS = frozenset(
+    {"Lock", "RLock", "Condition", "Event", "Semaphore", "BoundedSemaphore", "Barrier"}
+    | {"Queue", "LifoQueue", "PriorityQueue"}
+)
+
+
 def _assigned_name(filename: str, line: int) -> str:
-    """`x` for a line `x = threading.Lock()` (also `self.x = ...`)."""
+    """`x` for a line `x = threading.Lock()` (also `self.x = ...`, `x: Lock = Lock()`)."""
     text = linecache.getline(filename, line).strip()
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return ""
     stmt = tree.body[0] if tree.body else None
-    if isinstance(stmt, ast.Assign) and stmt.targets:
-        return ast.unparse(stmt.targets[0])
-    if isinstance(stmt, ast.AnnAssign):
-        return ast.unparse(stmt.target)
-    return ""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return ""
+    func = value.func if isinstance(value, ast.Call) else None
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return ast.unparse(target) if called in _MAKER_CALLS else ""
 
 
 def _cap(text: str) -> str:
