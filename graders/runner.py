@@ -141,8 +141,8 @@ def _judge(chk: Check, ctx: Context) -> Feedback | None:
             ctx.watch = watch
             # The wait-for graph's verdict (stuck threads, locks taken in opposite orders)
             # replaces whatever the check, its time limit or the leftover threads showed.
-            with WaitGraph(ctx.files):
-                with deadline(chk.timeout, ctx.files, "Your code"):
+            with WaitGraph(ctx.files) as graph:
+                with deadline(chk.timeout, ctx.files, "Your code", graph.waits_now):
                     chk(ctx)
                 watch.settle(LEFTOVER_GRACE)
                 watch.raise_thread_errors()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import linecache
 import queue
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,37 @@ def inversion_failure(graph: Graph, pair: tuple[Order, Order]) -> CheckFailed:
         hint=f"Take the locks in one fixed order in every thread (for example always {a} "
         f"before {b}), or hold only one lock at a time.",
     )
+
+
+def waits_now(graph: Graph) -> list[str]:
+    """The tracked waits of this moment, for a check that ran out of time: each waiting
+    thread, what it waits for, and where a running thread it waits for is busy."""
+    if not graph._lock.acquire(True, 0.2):
+        return []
+    try:
+        waits = {state.thread: wait for state, wait in graph.waits.items()}
+    finally:
+        graph._lock.release()
+    alive = {t for t in threading.enumerate() if t.is_alive()}
+    story = _Story(graph, waits, alive)
+    lines = []
+    for thread in story._ordered(set(waits), graph.checker)[:3]:
+        text = _cap(story._step(thread, first=True))
+        target = story._next(thread)
+        if target is not None and target not in waits and target in alive:
+            text += f"; {story.who(target)} is not waiting on anything the checker can see"
+            spot = _running_at(graph, target)
+            if spot:
+                text += f": it is at {spot} (a loop or a sleep that never ends?)"
+        lines.append(text)
+    return lines
+
+
+def _running_at(graph: Graph, thread: threading.Thread) -> str:
+    """The learner's line a running thread is at now, or ''."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    site = graph.site(frame)
+    return _Story.where(site) if site[0] is not None else ""
 
 
 class _Story:
