@@ -214,6 +214,42 @@ def test_lock_order_inversion_is_reported_when_the_run_did_not_hang() -> None:
     assert fb.where.endswith("opposite_orders_lucky.py:25  `with a_lock:`")
 
 
+GUARDED = """\
+import threading
+
+guard = threading.Lock()
+a_lock = threading.Lock()
+b_lock = threading.Lock()
+
+
+def a_then_b():
+    with guard:
+        with a_lock:
+            with b_lock:
+                pass
+
+
+def b_then_a():
+    with guard:
+        with b_lock:
+            with a_lock:
+                pass
+
+
+def run():
+    for target in (a_then_b, b_then_a):
+        t = threading.Thread(target=target)
+        t.start()
+        t.join()
+"""
+
+
+def test_opposite_orders_under_a_common_lock_are_no_inversion(tmp_path: Path) -> None:
+    """Both threads hold `guard` around their nested locks: they can never deadlock."""
+    result = run_probe(learner_file(tmp_path, GUARDED), transfer)
+    assert result.passed, result.feedback and result.feedback.render()
+
+
 @pytest.mark.parametrize(
     "task_id, fixture, first_check",
     [
@@ -472,10 +508,13 @@ def leaves_them():
 """
 
 
+@pytest.mark.parametrize("kind", ["Lock", "RLock"])
 @pytest.mark.parametrize("func", ["polls", "leaves_them"])
-def test_two_threads_deadlocked_while_the_main_thread_runs(tmp_path: Path, func: str) -> None:
+def test_two_threads_deadlocked_while_the_main_thread_runs(
+    tmp_path: Path, func: str, kind: str
+) -> None:
     """A partial deadlock: the main thread polls (timed joins) or has returned already."""
-    path = learner_file(tmp_path, PARTIAL)
+    path = learner_file(tmp_path, PARTIAL.replace("threading.Lock()", f"threading.{kind}()"))
     result = run_probe(path, lambda mod: getattr(mod, func)())
     assert "each wait for a lock the other holds" in failure(result)
     assert result.seconds < 3.0  # under the settle grace and far under the 10 s limit

@@ -21,6 +21,9 @@ from graders.feedback import CheckFailed, Feedback, location
 from graders.waitfor.graph import Graph, Order, Stuck, Wait
 from graders.waitfor.tracked import Site, TrackedLock, line_of
 
+_enumerate = threading.enumerate  # captured: the learner's code may replace threading's functions
+_main_thread = threading.main_thread
+_current_frames = sys._current_frames
 _SYNC_TYPES = (threading.Condition, threading.Event, threading.Semaphore, threading.Barrier)
 _INTERNALS = ("_lock", "mutex", "_cond", "not_empty", "not_full", "all_tasks_done")
 _MAX_ITEMS = 200  # entries of one namespace or list searched for a lock's name
@@ -59,6 +62,16 @@ def explain(graph: Graph, stuck: Stuck) -> Feedback:
     return _Story(graph, stuck.waits, stuck.alive).tell(stuck).feedback
 
 
+def plain_verdict(stuck: Stuck) -> Feedback:
+    """The verdict without the story (should telling it fail): the stuck threads' names."""
+    names = sorted("the main thread" if t is _main_thread() else t.name for t in stuck.threads)
+    return Feedback(
+        "Your threads are stuck: each waits for something only another stuck thread can give",
+        got="stuck: " + ", ".join(names[:6]),
+        hint=HINT_NOBODY_WAKES,
+    )
+
+
 def inversion_failure(graph: Graph, pair: tuple[Order, Order]) -> CheckFailed:
     """Two threads took the same two locks in opposite orders (the run did not hang)."""
     first, second = pair
@@ -93,7 +106,7 @@ def waits_now(graph: Graph) -> list[str]:
         waits = {state.thread: wait for state, wait in graph.waits.items()}
     finally:
         graph._lock.release()
-    alive = {t for t in threading.enumerate() if t.is_alive()}
+    alive = {t for t in _enumerate() if t.is_alive()}
     story = _Story(graph, waits, alive)
     lines = []
     for thread in story._ordered(set(waits), graph.checker)[:3]:
@@ -110,7 +123,7 @@ def waits_now(graph: Graph) -> list[str]:
 
 def _running_at(graph: Graph, thread: threading.Thread) -> str:
     """The learner's line a running thread is at now, or ''."""
-    frame = sys._current_frames().get(thread.ident or -1)
+    frame = _current_frames().get(thread.ident or -1)
     site = graph.site(frame)
     return _Story.where(site) if site[0] is not None else ""
 
@@ -263,7 +276,7 @@ class _Story:
         self, stuck: set[threading.Thread], checker: threading.Thread
     ) -> list[threading.Thread]:
         """The checking thread first, then the others in the order they were started."""
-        rest = [t for t in threading.enumerate() if t in stuck and t is not checker]
+        rest = [t for t in _enumerate() if t in stuck and t is not checker]
         rest += sorted((t for t in stuck if t not in rest and t is not checker), key=id)
         return ([checker] if checker in stuck else []) + rest
 
@@ -351,7 +364,7 @@ class _Story:
             yield f"The last release() of {self.name(lock)} ran at {self.where(lock.released_at)}"
 
     def who(self, thread: threading.Thread) -> str:
-        if thread is threading.main_thread():
+        if thread is _main_thread():
             return "the main thread"
         return thread.name
 
