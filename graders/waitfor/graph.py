@@ -17,7 +17,7 @@ The check's own thread counts as a thread that can still give anything unless it
 tracked wait itself: the check may yet call the learner's code again. Threads that wait
 on anything the graph cannot see (a sleep, I/O, the kit's latches, a SimpleQueue) count as
 running. The decision needs two looks in a row that find the same stuck threads while no
-tracked operation happened in between (`progress` did not move), so a wait that is about to end
+wait began, ended or was notified in between (`progress` did not move), so a wait about to end
 is never mistaken for one that cannot.
 """
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from graders.feedback import Feedback
+from graders.feedback import CheckFailed, Feedback
 from graders.waitfor.tracked import (
     _MAKERS,
     NO_SITE,
@@ -47,6 +47,7 @@ from graders.waitfor.tracked import (
 POLL = 0.03  # seconds between two looks of a blocked thread at the graph's verdict
 _clock = time.perf_counter
 _enumerate = threading.enumerate
+_is_alive = threading.Thread.is_alive  # never a learner override, from any thread
 _current_thread = threading.current_thread
 _THREAD_RUN = frozenset({threading.Thread.run.__code__, threading.Thread._bootstrap_inner.__code__})
 _PULSE = threading.Event()  # always set: waiting on it "waits" without blocking (see block())
@@ -93,7 +94,7 @@ class Graph:
     def __init__(self, files: Iterable[str]) -> None:
         self.files = _spellings(files)
         self.closed = False
-        self.progress = 0  # bumped by every tracked operation
+        self.progress = 0  # moves whenever a wait begins or ends, or a waiter is notified
         self.verdict: Feedback | None = None
         self.inversion: tuple[Order, Order] | None = None
         self.checker = _current_thread()
@@ -201,7 +202,7 @@ class Graph:
         try:
             while True:
                 original_join(thread, None if self.closed else POLL)
-                if not thread.is_alive():
+                if not _is_alive(thread):
                     return
                 self._check(state)
         finally:
@@ -262,8 +263,6 @@ class Graph:
         if verdict is None:
             return
         if state.thread is self.checker:
-            from graders.feedback import CheckFailed
-
             raise CheckFailed.from_feedback(verdict)
         raise SystemExit  # ends the learner's thread silently (threading ignores SystemExit)
 
@@ -279,7 +278,7 @@ class Graph:
                 return False
             progress = self.progress
             waits = {state.thread: wait for state, wait in self.waits.items()}
-        alive = {t for t in _enumerate() if t.is_alive()}
+        alive = {t for t in _enumerate() if _is_alive(t)}
         universe = {t for t in alive if t not in self.before} | {self.checker}
         stuck = stuck_threads(waits, universe, alive)
         if not stuck:

@@ -23,6 +23,7 @@ from graders.waitfor.tracked import Site, TrackedLock, line_of
 
 _enumerate = threading.enumerate  # captured: the learner's code may replace threading's functions
 _main_thread = threading.main_thread
+_is_alive = threading.Thread.is_alive  # never a learner override, from any thread
 _current_frames = sys._current_frames
 _SYNC_TYPES = (threading.Condition, threading.Event, threading.Semaphore, threading.Barrier)
 _INTERNALS = ("_lock", "mutex", "_cond", "not_empty", "not_full", "all_tasks_done")
@@ -106,7 +107,7 @@ def waits_now(graph: Graph) -> list[str]:
         waits = {state.thread: wait for state, wait in graph.waits.items()}
     finally:
         graph._lock.release()
-    alive = {t for t in _enumerate() if t.is_alive()}
+    alive = {t for t in _enumerate() if _is_alive(t)}
     story = _Story(graph, waits, alive)
     lines = []
     for thread in story._ordered(set(waits), graph.checker)[:3]:

@@ -35,6 +35,7 @@ _ORIGINALS: dict[str, Any] = {
     "_allocate_lock": threading._allocate_lock,
 }
 _original_join = threading.Thread.join
+_is_alive = threading.Thread.is_alive  # never a learner override, from any thread
 _COND_WAIT: CodeType = threading.Condition.wait.__code__
 
 # Constructors that make locks on behalf of their caller: the lock belongs to whoever called
@@ -347,7 +348,7 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
     if timeout is not None or graph is None or graph.closed:
         return _original_join(self, timeout)
     _original_join(self, 0)  # raises what join raises (not started, joining itself)
-    if self.is_alive():
+    if _is_alive(self):
         graph.wait_for_thread(self, _getframe(1))
     return None
 
