@@ -174,11 +174,11 @@ class Graph:
         if not blocking or timeout != -1 or self.closed:
             got = real.acquire(blocking, timeout)
             if got and not self.closed:
-                lock._took(frame, scoped)
+                lock._took(frame, scoped, self.me())
             return bool(got)
         self.wait_for_lock(lock, frame)
         if not self.closed:
-            lock._took(frame, scoped)
+            lock._took(frame, scoped, self.me())
         return True
 
     def wait_for_lock(self, lock: TrackedLock, frame: FrameType) -> None:
