@@ -29,6 +29,7 @@ import pytest
 from graders import guard
 from graders.checks import Check, Context
 from graders.interleave import ForcedInterleaving
+from graders.isolate import run_isolated
 from graders.observe import record
 from graders.registry import get_task
 from graders.runner import CheckResult, run_check, run_task
@@ -269,6 +270,23 @@ def test_hang_fixtures_fail_their_tasks_checks_fast(
     assert first is not None and first.feedback is not None
     assert first_check in first.feedback.summary
     assert time.perf_counter() - started < 5.0 * len(result.checks)
+
+
+@pytest.mark.parametrize(
+    "task_id, fixture", [("counter_lock", "acquire_twice"), ("start_join", "join_chain")]
+)
+def test_hangs_in_the_grading_process_leave_threading_as_the_guard_knows_it(
+    tmp_path: Path, task_id: str, fixture: str
+) -> None:
+    """The real path: a fresh grading process with its guard, which compares threading at
+    every report (a tracked lock left installed would be reported as tampering)."""
+    task = get_task(task_id)
+    folder = submission_of(task, HANGS / task_id / f"{fixture}.py", tmp_path)
+    run = run_isolated(task.id, folder, seed=SEED, hidden=True)
+    assert run.tampering == [] and run.blocked == []
+    failed = [c for c in run.result.checks if not c.passed]
+    assert failed and all(c.seconds < 5.0 for c in run.result.checks)
+    assert "Stopped" in failed[0].feedback.render()
 
 
 # ---------------------------------------------------------------- no false alarms
