@@ -362,6 +362,19 @@ def lock_as_a_signal():
     t.join()
 
 
+def token_passed_on():
+    token = threading.Lock()
+    taker = threading.Thread(target=token.acquire)  # takes the token and ends
+    taker.start()
+    taker.join()
+    waiter = threading.Thread(target=lambda: (token.acquire(), token.release()))
+    giver = threading.Thread(target=lambda: (time.sleep(0.3), token.release()))
+    waiter.start()
+    giver.start()
+    waiter.join()  # the holder has finished, but a running thread releases it
+    giver.join()
+
+
 def reentrant_and_conditions():
     box = []
 
@@ -415,6 +428,7 @@ def timed_waits():
         "waits_for_sleeping_holder",
         "lock_as_a_gate",
         "lock_as_a_signal",
+        "token_passed_on",
         "reentrant_and_conditions",
         "semaphores_and_barriers",
         "timed_waits",

@@ -8,8 +8,7 @@ wait is itself stuck or finished:
 - a join ends when its thread ends;
 - a lock taken by a `with` block, or any RLock, is released only by its holder;
 - a plain Lock taken with acquire() may be released by any thread (a lock used as a signal),
-  so a waiter is stuck only when every other thread is stuck too, except when its holder has
-  finished (and no thread has ever released that lock for another);
+  so a waiter is stuck only when every other thread is stuck or finished too;
 - a Condition (and the Event, Semaphore, Barrier and Queue built on one) is notified by any
   thread.
 
@@ -337,11 +336,9 @@ def _can_go_on(
     owner = holder.thread
     if owner in alive and owner not in stuck:
         return True
-    if lock.handoff:
-        return anyone
-    if lock.reentrant or lock.scoped or owner not in alive:
-        return False  # only the holder can let go, and it is stuck or gone
-    return anyone  # a plain Lock taken with acquire(): another thread might release it
+    if lock.reentrant or lock.scoped:
+        return False  # only the holder can let go, and it is stuck (or gone)
+    return anyone  # a plain Lock taken with acquire(): any thread may release it
 
 
 def _spellings(files: Iterable[str]) -> frozenset[str]:

@@ -120,7 +120,6 @@ class TrackedLock:
         "scoped",
         "released_at",
         "created",
-        "handoff",
         "__weakref__",
     )
     reentrant = False
@@ -134,7 +133,6 @@ class TrackedLock:
         self.scoped = False  # taken by a `with` block (so only the holder will release it)
         self.released_at: Site = NO_SITE  # where the last release ran
         self.created = created  # (learner frame, line, maker: "" or "Queue", "Event", ...)
-        self.handoff = False  # once released by a thread other than its holder
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._real.acquire(False):
@@ -197,8 +195,7 @@ class TrackedLock:
                 frame = self.site[0]
                 if frame is not None:
                     self.released_at = (frame, frame.f_lasti)
-            else:
-                self.handoff = True
+            else:  # a Lock released by another thread than its holder (allowed)
                 self.released_at = self.graph.site(_getframe(1))
             self._let_go(holder)
         self._real.release()
