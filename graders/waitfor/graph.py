@@ -267,16 +267,24 @@ class Graph:
 
     # ------------------------------------------------------------------ deciding
 
+    def waiting(self, timeout: float = -1) -> tuple[int, dict[threading.Thread, Wait]]:
+        """(progress, each waiting thread's wait) at one instant; no waits if the graph's lock
+        was not had within `timeout` (the alarm handler may have interrupted its holder)."""
+        if not self._lock.acquire(True, timeout):
+            return self.progress, {}
+        try:
+            return self.progress, {state.thread: wait for state, wait in self.waits.items()}
+        finally:
+            self._lock.release()
+
     def look(self) -> bool:
         """One look by the watchdog; True when it reached a verdict."""
         if self.verdict is not None or self.closed:
             return False
-        with self._lock:
-            if not self.waits:
-                self._last = None
-                return False
-            progress = self.progress
-            waits = {state.thread: wait for state, wait in self.waits.items()}
+        progress, waits = self.waiting()
+        if not waits:
+            self._last = None
+            return False
         alive = {t for t in _enumerate() if _is_alive(t)}
         universe = {t for t in alive if t not in self.before} | {self.checker}
         stuck = stuck_threads(waits, universe, alive)

@@ -101,12 +101,7 @@ def inversion_failure(graph: Graph, pair: tuple[Order, Order]) -> CheckFailed:
 def waits_now(graph: Graph) -> list[str]:
     """The tracked waits of this moment, for a check that ran out of time: each waiting
     thread, what it waits for, and where a running thread it waits for is busy."""
-    if not graph._lock.acquire(True, 0.2):
-        return []
-    try:
-        waits = {state.thread: wait for state, wait in graph.waits.items()}
-    finally:
-        graph._lock.release()
+    waits = graph.waiting(timeout=0.2)[1]
     alive = {t for t in _enumerate() if _is_alive(t)}
     story = _Story(graph, waits, alive)
     lines = []
