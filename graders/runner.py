@@ -18,6 +18,7 @@ from graders.feedback import CheckFailed, Feedback, describe_exception, learner_
 from graders.offline import offline
 from graders.registry import Task, get_task
 from graders.thread_watch import ThreadWatch, deadline
+from graders.waitfor import WaitGraph
 
 _clock = time.perf_counter
 LEFTOVER_GRACE = 2.0  # seconds a check's stray threads get to finish before they count as hung
@@ -138,11 +139,14 @@ def _judge(chk: Check, ctx: Context) -> Feedback | None:
     try:
         with ThreadWatch(ctx.files) as watch:
             ctx.watch = watch
-            with deadline(chk.timeout, ctx.files, "Your code"):
-                chk(ctx)
-            watch.settle(LEFTOVER_GRACE)
-            watch.raise_thread_errors()
-            watch.raise_leftovers("your function")
+            # The wait-for graph's verdict (stuck threads, locks taken in opposite orders)
+            # replaces whatever the check, its time limit or the leftover threads showed.
+            with WaitGraph(ctx.files) as graph:
+                with deadline(chk.timeout, ctx.files, "Your code", graph.waits_now):
+                    chk(ctx)
+                watch.settle(LEFTOVER_GRACE)
+                watch.raise_thread_errors()
+                watch.raise_leftovers("your function")
     except CheckFailed as failed:
         return failed.feedback
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -120,18 +120,28 @@ class CheckTimeout(Exception):
 
 
 @contextmanager
-def deadline(seconds: float, files: Iterable[str], what: str) -> Iterator[None]:
+def deadline(
+    seconds: float,
+    files: Iterable[str],
+    what: str,
+    explain: Callable[[], list[str]] | None = None,
+) -> Iterator[None]:
     """Fail the check if the block runs longer than `seconds` (main thread only).
 
     Outside the main thread (or where SIGALRM does not exist) the block runs unbounded and the
-    caller's own process-level limit applies.
+    caller's own process-level limit applies. `explain`, called the moment time runs out
+    (before anything unwinds), gives lines that open the failure's details (the wait-for
+    graph's picture of who waits for whom).
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
         yield
         return
     files = list(files)
+    notes: list[str] = []
 
     def on_alarm(signum: int, frame: object) -> None:
+        if explain is not None:
+            notes.extend(explain())
         raise CheckTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -139,15 +149,17 @@ def deadline(seconds: float, files: Iterable[str], what: str) -> Iterator[None]:
     try:
         yield
     except CheckTimeout:
-        raise _timeout_failure(seconds, files, what) from None
+        raise _timeout_failure(seconds, files, what, notes) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _timeout_failure(seconds: float, files: list[str], what: str) -> CheckFailed:
+def _timeout_failure(
+    seconds: float, files: list[str], what: str, notes: Iterable[str] = ()
+) -> CheckFailed:
     threads = [t for t in _enumerate() if t.is_alive()]
-    details = list(stack_lines(files, threads))
+    details = [*notes, *stack_lines(files, threads)]
     hint = (
         "A thread that waits for itself, a join() on a thread that never started, or a lock "
         "that is never released can hang forever."
