@@ -13,7 +13,7 @@ from graders.tasks.counter_lock import call_text, run_forced, sizes
 @check("Exact with 8 threads and with 1 thread", points=2, hidden=True, requires="R6")
 def many_threads(ctx: Context) -> None:
     rng = ctx.rng()
-    run_forced(ctx, ctx.load(), 8, rng.randint(30, 50))
+    run_forced(ctx, ctx.load(), 8, rng.randint(30, 45))
     run_forced(ctx, ctx.load(), 1, rng.randint(20, 60))
 
 

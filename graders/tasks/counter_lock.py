@@ -48,6 +48,10 @@ REQUIREMENTS = {
 }
 
 N_CHOICES = (2, 3, 4, 6, 7)  # thread counts drawn by the checks: never 5, the default
+# Under forced interleaving two threads lose too few updates to be caught in every run
+# (measured: 1 lost of 60 in a few runs in a hundred); three or more, started together at a
+# latch, lose 17 or more of 3 x 40 in every one of 300 runs on 3.10, 3.11 and 3.13.
+FORCED_CHOICES = (3, 4, 6, 7)
 DEFAULTS = (5, 10_000)  # the notebook's n_threads and times, the stub's defaults
 LATCH_TIMEOUT = 1.0  # how long calls wait for each other at a latch before giving up
 TURN_TIMEOUT = 1.0  # how long a thread that released a lock waits for another's release
@@ -55,10 +59,12 @@ HOLD_TIMEOUT = 3.0  # how long JoinGate keeps a thread the main thread never wai
 CALM_SWITCH_INTERVAL = 2.0  # seconds between forced GIL switches during the workshop run
 
 
-def sizes(ctx: Context, times: tuple[int, int], label: str = "") -> tuple[int, int]:
+def sizes(
+    ctx: Context, times: tuple[int, int], label: str = "", choices: Sequence[int] = N_CHOICES
+) -> tuple[int, int]:
     """A seeded (n_threads, times) for this check: never the defaults."""
     rng = ctx.rng(label)
-    return rng.choice(N_CHOICES), rng.randint(*times)
+    return rng.choice(choices), rng.randint(*times)
 
 
 def call_text(n_threads: int, times: int) -> str:
@@ -117,7 +123,8 @@ def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> Non
     asked for: returning, joining and the number of calls have checks of their own.
     """
     cap_times(mod, times)
-    calls = record(mod, "increment")
+    # the latch starts every loop at the same moment: no thread is done before the last starts
+    calls = record(mod, "increment", latch=n_threads, timeout=LATCH_TIMEOUT)
     with ForcedInterleaving(ctx.files, seed=ctx.seed, watch_globals=["counter"]) as forced:
         got = mod.run_threads(n_threads=n_threads, times=times)
         ctx.settle()
@@ -431,7 +438,7 @@ def require_calls(calls: Sequence[Call], n_threads: int, times: int) -> None:
 
 @check("The total is exact, even when threads switch at the worst moment", points=4, requires="R6")
 def exact_total(ctx: Context) -> None:
-    n_threads, times = sizes(ctx, (60, 100))
+    n_threads, times = sizes(ctx, (40, 70), choices=FORCED_CHOICES)
     run_forced(ctx, ctx.load(), n_threads, times)
 
 
