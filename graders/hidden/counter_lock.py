@@ -30,12 +30,12 @@ def resets(ctx: Context) -> None:
     guard = threading.Lock()
     added = [0]
 
-    def add_times(times: int, *args: Any, **kwargs: Any) -> None:
+    def increment(times: int, *args: Any, **kwargs: Any) -> None:
         with guard:
             mod.counter += times
             added[0] += times
 
-    mod.increment = add_times
+    mod.increment = increment
     mod.counter = dirty
     seen = []
     for _ in range(2):
