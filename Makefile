@@ -56,10 +56,16 @@ $(TIMELINE_STAMP): requirements/timeline.txt | $(LEARNER_STAMP)
 	@touch $@
 
 ## Instructors: the nbgrader course ------------------------------------------
-# Notebooks generated from exercises/, fixtures/solutions/ and the checks (README: nbgrader).
+# Notebooks generated from exercises/, fixtures/<id>/solution.py and the checks (README: nbgrader).
 NBGRADER_OUT ?= build/nbgrader
 
-.PHONY: nbgrader
+.PHONY: nbgrader solutions requirements
+
+solutions: $(LEARNER_STAMP)  ## every reference solution in build/solutions/, laid out like exercises/
+	@$(PY) -m graders solutions --out build/solutions
+
+requirements: $(LEARNER_STAMP)  ## each task's numbered requirements, with their checks and mutants
+	@$(PY) -m graders requirements $(if $(TASK),--task $(TASK))
 
 nbgrader: $(INSTRUCTOR_STAMP)  ## write the nbgrader course into NBGRADER_OUT (default build/nbgrader)
 	@$(PY) -m graders nbgrader --out "$(NBGRADER_OUT)"
@@ -106,6 +112,7 @@ test-slow: $(INSTRUCTOR_STAMP)  ## 20x repetitions and other long runs
 lint: $(INSTRUCTOR_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(INSTRUCTOR_STAMP)
 	$(PY) -m ruff format .

@@ -1,7 +1,8 @@
 """Command line: `python -m graders COMMAND ...`, what the Makefile's targets run.
 
-Each command lives in graders/commands/<name>.py with HELP, add_arguments(parser) and
-run(args) -> exit code; this module only lists them and dispatches.
+Each command lives in graders/<audience>/commands/<name>.py with HELP, add_arguments(parser)
+and run(args) -> exit code; this module only lists them and dispatches. A learner's release
+has no graders/instructor/, so only the learner's commands show there.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-COMMANDS = (
-    "check",
-    "hint",
-    "watch",
-    "timeline",
-    "demo",
+LEARNER_COMMANDS = ("check", "hint", "watch", "timeline", "demo")
+INSTRUCTOR_COMMANDS = (
     "release",
     "nbgrader",
     "grade",
     "grade-one",
     "requirements",
+    "solutions",
     "mutate",
 )
+COMMANDS = {
+    **{name: "learner" for name in LEARNER_COMMANDS},
+    **{name: "instructor" for name in INSTRUCTOR_COMMANDS},
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,12 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command_module(name: str) -> ModuleType | None:
     """The command's module; None if it is not installed (a learner's release ships only the
     learner's commands)."""
-    module_name = f"graders.commands.{name.replace('-', '_')}"
+    module_name = f"graders.{COMMANDS[name]}.commands.{name.replace('-', '_')}"
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
+        if exc.name and (module_name + ".").startswith(exc.name + "."):
+            return None  # the command, or its whole audience's folder, is not installed
         raise
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from graders.mutants import Mutant, all_mutants  # noqa: F401  (re-exported for tests)
-from graders.offline import offline
-from graders.registry import Task
+from graders.engine.offline import offline
+from graders.instructor.mutants import Mutant, all_mutants  # noqa: F401  (re-exported for tests)
+from graders.instructor.solutions import assemble
+from graders.tasks import Task
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "fixtures" / "solutions"
-MUTANTS = ROOT / "fixtures" / "mutants"
 EXERCISES = ROOT / "exercises"
+FIXTURES = ROOT / "fixtures"
+# Every reference solution under its module name, as one submission folder laid out like
+# exercises/ (the solutions live in fixtures/<task>/solution.py).
+SOLUTIONS = assemble(Path(tempfile.mkdtemp(prefix="threadkit-solutions-")))
 
 
 def submission_of(task: Task, source: Path, into: Path) -> Path:

@@ -1,14 +1,14 @@
 """The report channel believes only sealed lines, in sequence, naming the task's checks once each.
 
-These run no process: they feed graders.isolate's decoder the lines a grading process (or a
+These run no process: they feed graders.engine.isolated's decoder the lines a grading process (or a
 learner's code pretending to be one) could write to the pipe.
 """
 
 from __future__ import annotations
 
-from graders.channel import Secret, sealer, unseal
-from graders.isolate import DEFAULT_LIMITS, _decode
-from graders.registry import get_task
+from graders.engine.channel import Secret, sealer, unseal
+from graders.engine.isolated import DEFAULT_LIMITS, _decode
+from graders.tasks import get_task
 
 TASK = "start_join"
 NAMES = [c.name for c in get_task(TASK).checks(hidden=True)]

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from graders.batch.pipeline import BatchOptions, Outcome, grade_batch
-from graders.batch.run import RunOptions
-from graders.registry import get_task
-from graders.sandbox import Sandbox, detect, works
+from graders.engine.sandbox import Sandbox, detect, works
+from graders.instructor.batch.pipeline import BatchOptions, Outcome, grade_batch
+from graders.instructor.batch.run import RunOptions
+from graders.tasks import get_task
 from tests.conftest import ROOT, SOLUTIONS
 
 HOSTILE = ROOT / "fixtures" / "hostile"

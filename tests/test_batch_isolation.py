@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.sandbox import LEVELS, Sandbox, detect, works
+from graders.engine.sandbox import LEVELS, Sandbox, detect, works
 from tests.conftest import ROOT, SOLUTIONS
 
 GRADERS = ROOT / "graders"
@@ -33,14 +33,17 @@ def test_bwrap_shows_graders_and_the_tasks_own_hidden_checks_only(tmp_path):
     paths = [
         SOLUTIONS / "start_join.py",
         ROOT / "tests" / "conftest.py",
-        GRADERS / "tasks" / "start_join.py",
-        GRADERS / "hidden" / "start_join.py",
-        GRADERS / "hidden" / "counter_lock.py",
+        GRADERS / "tasks" / "start_join" / "__init__.py",
+        GRADERS / "tasks" / "start_join" / "hidden.py",
+        GRADERS / "tasks" / "counter_lock" / "hidden.py",
         ROOT / "fixtures",
     ]
     code = f"import os; print([os.path.exists(p) for p in {[str(p) for p in paths]!r}])"
-    seen = run_in("bwrap", code, tmp_path, GRADERS / "hidden" / "start_join.py")
-    assert seen == str([False, False, True, True, False, False])
+    seen = run_in("bwrap", code, tmp_path, GRADERS / "tasks" / "start_join" / "hidden.py")
+    assert seen == str([False, False, True, True, True, False])  # counter_lock's: exists, empty
+    empty = f"print(open({str(GRADERS / 'tasks' / 'counter_lock' / 'hidden.py')!r}).read() == '')"
+    own_hidden = GRADERS / "tasks" / "start_join" / "hidden.py"
+    assert run_in("bwrap", empty, tmp_path, own_hidden) == "True"
     assert run_in("bwrap", "import os; print(os.getpid())", tmp_path) != ""
 
 
@@ -82,7 +85,7 @@ demo()
 
 
 def test_honest_code_with_imports_logging_and_files_is_not_refused(tmp_path):
-    from graders.isolate import run_isolated
+    from graders.engine.isolated import run_isolated
 
     (tmp_path / "start_join.py").write_text(
         (SOLUTIONS / "start_join.py").read_text() + HONEST_EXTRAS

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from graders.batch.isolate import prepare
-from graders.batch.load import Submission, find_submissions, learner_id
-from graders.batch.pipeline import BatchOptions, grade_batch
-from graders.batch.run import RunOptions
-from graders.batch.screen import screen
 from graders.cli import main
-from graders.registry import TASKS
-from graders.sandbox import Sandbox
-from tests.conftest import EXERCISES, MUTANTS, ROOT, SOLUTIONS
+from graders.engine.sandbox import Sandbox
+from graders.instructor.batch.isolate import prepare
+from graders.instructor.batch.load import Submission, find_submissions, learner_id
+from graders.instructor.batch.pipeline import BatchOptions, grade_batch
+from graders.instructor.batch.run import RunOptions
+from graders.instructor.batch.screen import screen
+from graders.tasks import TASKS
+from tests.conftest import EXERCISES, FIXTURES, ROOT, SOLUTIONS
 
 PROCESS = Sandbox("process")
 
@@ -86,11 +86,11 @@ def test_a_zip_is_read_safely_and_from_its_top_folder(tmp_path):
 
 
 def test_the_screen_passes_honest_code_and_flags_reaching_into_the_grader():
-    honest = [*EXERCISES.glob("*.py"), *SOLUTIONS.glob("*.py"), *MUTANTS.rglob("*.py")]
-    honest += list((ROOT / "fixtures").glob("solutions_*/**/*.py"))
+    honest = [*EXERCISES.glob("*.py"), *SOLUTIONS.glob("*.py"), *FIXTURES.glob("*/mutants/*.py")]
+    honest += list(FIXTURES.glob("*/alternatives/*.py"))
     assert [p for p in honest if screen(p.read_text())] == []
     hostile = [
-        "import graders.runner",
+        "import graders.engine.runner",
         "import sys\nsys.modules['x']",
         "import time\ntime.perf_counter = lambda: 0",
         "import threading as t\nx = t\nx.Thread.start = None",

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from graders.isolate import run_isolated
-from graders.registry import get_task
+from graders.engine.isolated import run_isolated
+from graders.tasks import get_task
 from graders.tasks.named_workers import common_words, name_words
 from tests.conftest import ROOT
 
-ALTERNATIVES = sorted((ROOT / "fixtures" / "solutions_alt").glob("*/*.py"))
+ALTERNATIVES = sorted((ROOT / "fixtures").glob("*/alternatives/*.py"))
 OUT = "/tmp/run/out"
 
 
@@ -62,9 +62,9 @@ def test_urls_paths_and_shared_words_are_never_a_name():
     assert names(["Ada: get http://a/0", "saved"]) == [set()]
 
 
-@pytest.mark.parametrize("path", ALTERNATIVES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", ALTERNATIVES, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_alternative_solutions_pass_every_check(path: Path, submission):
-    task = get_task(path.parent.name)
+    task = get_task(path.parent.parent.name)
     run = run_isolated(task.id, submission(task, path), seed=7, hidden=True)
     failed = {c.name: c.feedback.render() for c in run.result.checks if not c.passed}
     assert failed == {}

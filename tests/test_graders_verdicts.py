@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from graders.isolate import run_isolated
-from graders.registry import TASKS
+from graders.engine.isolated import run_isolated
+from graders.tasks import TASKS
 from tests.conftest import EXERCISES, SOLUTIONS, Mutant, all_mutants
 
 SEED = 20261125

@@ -19,7 +19,7 @@ from requests_mock.exceptions import NoMockAddress
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `graders` without a conftest
 
-from graders.http_fixture import HttpFixture, UnregisteredURL
+from graders.kit.http_fixture import HttpFixture, UnregisteredURL
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -1,4 +1,4 @@
-"""Tests for graders.interleave: forced interleavings find races in every seeded run.
+"""Tests for graders.kit.interleave: forced interleavings find races in every seeded run.
 
 The learner-like code lives in temp files imported with importlib, so that its frames'
 ``co_filename`` is the file handed to ForcedInterleaving, as it is for a real submission.
@@ -16,7 +16,7 @@ from types import FrameType, ModuleType
 
 import pytest
 
-from graders.interleave import Access, ForcedInterleaving, LostUpdate
+from graders.kit.interleave import Access, ForcedInterleaving, LostUpdate
 
 FAST_RUNS = 5
 SLOW_RUNS = 20

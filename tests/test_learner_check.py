@@ -12,12 +12,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from graders import job_summary, race_story, terminal
-from graders.feedback import Feedback
-from graders.interleave import Access, LostUpdate
-from graders.registry import TASKS
-from graders.runner import CheckResult, TaskResult
-from tests.conftest import MUTANTS, ROOT
+from graders.engine.runner import CheckResult, TaskResult
+from graders.kit.feedback import Feedback
+from graders.kit.interleave import Access, LostUpdate
+from graders.learner import job_summary, race_story, terminal
+from graders.tasks import TASKS
+from tests.conftest import FIXTURES, ROOT
 from tests.learner_cli import graders
 
 TASKS_BY_ID = {t.id: t for t in TASKS}
@@ -109,12 +109,12 @@ def test_job_summary_is_a_markdown_table_with_the_first_failure():
 
 
 def test_make_check_on_a_race_shows_the_interleaving_and_the_replay_command():
-    mutant = MUTANTS / "counter_lock" / "no_lock.py"
+    mutant = FIXTURES / "counter_lock" / "mutants" / "no_lock.py"
     run = graders("check", "--task", "counter_lock", "--submission", str(mutant), "--seed", "7")
     assert run.returncode == 1, run.stderr
     assert "How counter lost an update" in run.stdout
     assert "wrote over" in run.stdout and "update: it is lost." in run.stdout
     flat = " ".join(run.stdout.split())
     assert f"make check TASK=counter_lock SEED=7 SUBMISSION={mutant}" in flat
-    assert "counter_lock/counter.py:" in run.stdout  # named after its folder, not a temp dir
+    assert "mutants/counter.py:" in run.stdout  # named after its folder, not a temp dir
     assert str(ROOT) not in run.stdout.replace(str(mutant), "")

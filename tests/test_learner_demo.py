@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.demo_client import local_urls
-from graders.demo_server import DemoServer
+from graders.learner.pictures.demo_client import local_urls
+from graders.learner.pictures.demo_server import DemoServer
 from tests.conftest import SOLUTIONS
 from tests.learner_cli import graders
 

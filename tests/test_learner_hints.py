@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from graders import hints
 from graders.cli import main
-from graders.learner_state import LearnerState
-from graders.registry import TASKS
+from graders.learner import hints
+from graders.learner.session import LearnerState
+from graders.tasks import TASKS
 from tests.conftest import EXERCISES, SOLUTIONS
 
 WITH_HINTS = [t for t in TASKS if hints.hints_for(t.id)]

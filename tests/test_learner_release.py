@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from graders.registry import TASKS
-from graders.release import MARKER, build
+from graders.instructor.release import MARKER, build
+from graders.tasks import TASKS
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 from tests.learner_cli import graders
 
-HIDDEN = ROOT / "graders" / "hidden"
-VISIBLE = ROOT / "graders" / "tasks"
+HIDDEN_FILES = sorted(t.files().hidden for t in TASKS if t.files().hidden.exists())
+VISIBLE_FILES = sorted(t.files().visible for t in TASKS)
 TEMPLATE_TARGETS = {"help", "check", "hint", "watch", "timeline", "demo", "clean"}
 
 
@@ -59,7 +59,7 @@ def leaks(folder: Path, secrets: tuple[set, set]) -> dict[str, list]:
 
 
 SOLUTION_SECRETS = secrets_of(sorted(SOLUTIONS.glob("*.py")), sorted(EXERCISES.glob("*.py")))
-HIDDEN_SECRETS = secrets_of(sorted(HIDDEN.glob("*.py")), sorted(VISIBLE.glob("*.py")))
+HIDDEN_SECRETS = secrets_of(HIDDEN_FILES, VISIBLE_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -78,20 +78,19 @@ def test_release_holds_the_learners_files_only(release: Path):
     for must in ("Makefile", "README.md", ".gitignore", ".github/workflows/check.yml"):
         assert must in files
     assert {f"exercises/{t.module}" for t in TASKS} <= files
-    assert {f"graders/tasks/{t.id}.py" for t in TASKS} <= files
+    assert {f"graders/tasks/{t.id}/__init__.py" for t in TASKS} <= files
+    assert not {f"graders/tasks/{t.id}/hidden.py" for t in TASKS} & files
     assert {"requirements/learner.txt", "requirements/timeline.txt"} <= files
     assert "requirements/instructor.txt" not in files
-    forbidden = re.compile(r"^(graders/(hidden|batch|course)/|fixtures/|tests/|templates/)")
+    forbidden = re.compile(r"^(graders/instructor/|fixtures/|tests/|templates/)")
     assert not [f for f in files if forbidden.match(f)]
-    instructor_commands = {"release", "nbgrader", "grade"}
-    assert not {f"graders/commands/{c}.py" for c in instructor_commands} & files
     for path in (release / "exercises").iterdir():
         assert path.read_text() == (EXERCISES / path.name).read_text()  # the stubs, untouched
 
 
 def test_the_detector_finds_solutions_and_hidden_checks_where_they_are():
     assert set(leaks(SOLUTIONS, SOLUTION_SECRETS)) >= {t.module for t in TASKS}
-    assert leaks(HIDDEN, HIDDEN_SECRETS)
+    assert leaks(ROOT / "graders" / "tasks", HIDDEN_SECRETS)
     assert not leaks(EXERCISES, SOLUTION_SECRETS)
 
 

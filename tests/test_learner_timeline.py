@@ -11,11 +11,18 @@ import pytest
 import requests
 from rich.console import Console
 
-from graders.http_fixture import HttpFixture
-from graders.registry import get_task
-from graders.timeline import Bar, Phase, Row, Timeline, record_timeline, rows_from_records
-from graders.timeline_view import render
-from tests.conftest import MUTANTS, SOLUTIONS
+from graders.kit.http_fixture import HttpFixture
+from graders.learner.pictures.timeline import (
+    Bar,
+    Phase,
+    Row,
+    Timeline,
+    record_timeline,
+    rows_from_records,
+)
+from graders.learner.pictures.timeline_view import render
+from graders.tasks import get_task
+from tests.conftest import FIXTURES, SOLUTIONS
 from tests.learner_cli import graders
 
 URLS = [f"http://threadkit.test/t/{i}" for i in range(3)]
@@ -76,14 +83,16 @@ def check_solution_timeline(folder: Path) -> None:
 
 
 def test_a_join_in_the_loop_is_a_staircase(tmp_path: Path):
-    check_staircase(submission(tmp_path, MUTANTS / "downloader" / "join_in_loop.py"))
+    check_staircase(submission(tmp_path, FIXTURES / "downloader" / "mutants" / "join_in_loop.py"))
 
 
 @pytest.mark.slow
 def test_timelines_repeat(tmp_path: Path):
     """20 runs each: the overlap and the staircase are seen every time (run also loaded)."""
     solution = submission(tmp_path / "solution", SOLUTIONS / "downloader.py")
-    staircase = submission(tmp_path / "mutant", MUTANTS / "downloader" / "join_in_loop.py")
+    staircase = submission(
+        tmp_path / "mutant", FIXTURES / "downloader" / "mutants" / "join_in_loop.py"
+    )
     for _ in range(20):
         check_solution_timeline(solution)
         check_staircase(staircase)
@@ -114,7 +123,7 @@ def shown(timeline: Timeline) -> str:
 
 def test_png_is_written(tmp_path: Path):
     pytest.importorskip("matplotlib")  # installed by `make timeline OUT=...` (and test-slow)
-    from graders.timeline_view import save_png
+    from graders.learner.pictures.timeline_view import save_png
 
     rows = (Row("MainThread", (Bar("http://h/uuid", 0.0, 0.1), Bar("http://h/ip", 0.1, 0.2))),)
     timeline = Timeline("downloader", (Phase("Sequential", "download_sequential", 0.2, rows),))

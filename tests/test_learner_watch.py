@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from graders.commands.watch import changed, stamp
-from graders.registry import get_task
+from graders.learner.commands.watch import changed, stamp
+from graders.tasks import get_task
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
 START_JOIN = get_task("start_join")

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from graders.cli import main
-from graders.mutation import generate
-from graders.mutation.equivalent import EQUIVALENT_FILE, read_equivalent, stale
-from graders.mutation.generate import SolutionFile, all_mutants, mutants_of, mutations
-from graders.mutation.grade import Graded
-from graders.mutation.operators import OPERATORS, Operator, Site
-from graders.mutation.report import score, table, verdicts
-from graders.mutation.walk import places, statement_key
-from graders.registry import get_task
+from graders.instructor.mutation import generate
+from graders.instructor.mutation.equivalent import EQUIVALENT_FILE, read_equivalent, stale
+from graders.instructor.mutation.generate import SolutionFile, all_mutants, mutants_of, mutations
+from graders.instructor.mutation.grade import Graded
+from graders.instructor.mutation.operators import OPERATORS, Operator, Site
+from graders.instructor.mutation.report import score, table, verdicts
+from graders.instructor.mutation.walk import places, statement_key
+from graders.tasks import get_task
 
 
 def norm(source: str) -> str:
@@ -509,7 +509,7 @@ def test_list_and_show_need_no_grading(capsys):
     assert first.startswith("counter_lock/counter/") and listing[-1].endswith("mutants")
     assert main(["mutate", "--show", first]) == 0
     shown = capsys.readouterr().out
-    assert shown.startswith("--- a/fixtures/solutions/counter.py") and "\n-" in shown
+    assert shown.startswith("--- a/fixtures/counter_lock/solution.py") and "\n-" in shown
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ release untouched; the solutions with counter_lock's no_lock mutant), `autograde
 `generate_feedback`. Before the release, the instructor's own source notebooks are executed
 with nbclient, as an instructor trying them would: that proves the solution regions pass, and
 leaves the solution's module files next to them, which the release and autograde must ignore.
-The kernels run every test cell through graders.notebook, so forced interleaving and the HTTP
+The kernels run every test cell through graders.learner.notebook, so forced interleaving and the
+HTTP
 fixture are exercised as in a course.
 
 `make test` runs it on a course of one task (counter_lock, the mutant's); the course of every
@@ -30,13 +31,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from graders.course import build, regions
-from graders.registry import TASKS, Task
-from tests.conftest import EXERCISES, MUTANTS, ROOT, SOLUTIONS, all_mutants
+from graders.instructor.course import build, regions
+from graders.tasks import TASKS, Task
+from tests.conftest import EXERCISES, FIXTURES, ROOT, SOLUTIONS, all_mutants
 
 ASSIGNMENT = build.ASSIGNMENT
 SEED = "20261125"
-MUTANT_TASK, MUTANT = "counter_lock", MUTANTS / "counter_lock" / "no_lock.py"
+MUTANT_TASK, MUTANT = "counter_lock", FIXTURES / "counter_lock" / "mutants" / "no_lock.py"
 STUDENTS = ("solution", "stubs", "mutant")
 
 

@@ -3,7 +3,7 @@
 Fast tests, no kernel: every registered task has a notebook, its task text is the stub's
 docstring, its test cells are the registry's checks with their points, its code cell is the
 reference solution; `--check` catches a course folder that no longer matches the sources; and
-graders.notebook.check gives a test cell the learner-facing verdict, never a traceback.
+graders.learner.notebook.check gives a test cell the learner-facing verdict, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import nbformat
 import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
-from graders import notebook
 from graders.cli import main as cli
-from graders.course import build, regions
-from graders.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
-from graders.registry import TASKS
+from graders.instructor.course import build, regions
+from graders.instructor.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
+from graders.learner import notebook
+from graders.tasks import TASKS
 from tests.conftest import EXERCISES, SOLUTIONS, all_mutants, submission_of
 
 FIRST = TASKS[0]

@@ -15,19 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from graders.isolate import run_isolated
-from graders.registry import TASKS, get_task
-from tests.conftest import ROOT, SOLUTIONS, Mutant, all_mutants, submission_of
+from graders.engine.isolated import run_isolated
+from graders.tasks import TASKS
+from tests.conftest import Mutant, all_mutants, submission_of
 
 REPEATS = int(os.environ.get("THREADKIT_REPEATS", "20"))
 PARALLEL = int(os.environ.get("THREADKIT_PARALLEL", "4"))
-ALTERNATIVES = ROOT / "fixtures" / "solutions_alt"
 
 
 SOLUTION_FILES = [
     pytest.param(task, path, id=f"{task.id}/{path.stem}")
-    for task, path in [(t, SOLUTIONS / t.module) for t in TASKS]
-    + [(get_task(p.parent.name), p) for p in sorted(ALTERNATIVES.glob("*/*.py"))]
+    for task, path in [(t, t.files().solution) for t in TASKS]
+    + [(t, p) for t in TASKS for p in sorted(t.files().alternatives.glob("*.py"))]
 ]
 
 

@@ -2,7 +2,7 @@
 
 The task text (the stub's docstring) is broken into numbered requirements, `REQUIREMENTS` in
 graders/tasks/<id>.py. Each `@check` names the requirement(s) it enforces; each mutant in
-fixtures/mutants/<id>/ names the requirement(s) it breaks (`violates:`) and the checks that
+fixtures/<id>/mutants/ names the requirement(s) it breaks (`violates:`) and the checks that
 must fail (`expect-fail:`, proven on every run by test_graders_verdicts). Together:
 
 - every requirement has a check: a requirement nothing enforces is a false pass waiting;
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.registry import TASKS
+from graders.tasks import TASKS
 from tests.conftest import all_mutants
 
 MUTANTS = all_mutants()

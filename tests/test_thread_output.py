@@ -1,4 +1,5 @@
-"""graders.thread_output: every write is filed under the thread that made it, and nothing leaks."""
+"""graders.kit.thread_output: every write is filed under the thread that made it, and nothing
+leaks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 
 import pytest
 
-from graders.thread_output import ThreadOutput
+from graders.kit.thread_output import ThreadOutput
 
 
 def test_each_thread_gets_exactly_its_own_lines():

@@ -1,7 +1,7 @@
-"""The wait-for graph (graders.waitfor): hangs found at once and explained, never a false alarm.
+"""The wait-for graph (graders.kit.waitfor): hangs found at once and explained, never a false alarm.
 
-Every check runs inside the graph (graders.runner._judge). Here checks run in this process
-through graders.runner.run_check, so the verdict, its wording and its timing can be seen:
+Every check runs inside the graph (graders.engine.runner._judge). Here checks run in this process
+through graders.engine.runner.run_check, so the verdict, its wording and its timing can be seen:
 
 - the hang fixtures (fixtures/hangs/<task>/*.py) are stopped within a fraction of a second,
   with the story of who waits for whom, where the timeout used to take 10 s;
@@ -26,21 +26,20 @@ from typing import Any
 
 import pytest
 
-from graders import guard
-from graders.checks import Check, Context
-from graders.interleave import ForcedInterleaving
-from graders.isolate import run_isolated
-from graders.observe import record
-from graders.registry import get_task
-from graders.runner import CheckResult, run_check, run_task
-from graders.waitfor import ENV_SWITCH, WaitGraph
-from graders.waitfor.graph import Graph
-from graders.waitfor.tracked import TrackedLock
+from graders.engine import guard
+from graders.engine.isolated import run_isolated
+from graders.engine.runner import CheckResult, run_check, run_task
+from graders.kit.checks import Check, Context
+from graders.kit.interleave import ForcedInterleaving
+from graders.kit.observe import record
+from graders.kit.waitfor import ENV_SWITCH, WaitGraph
+from graders.kit.waitfor.graph import Graph
+from graders.kit.waitfor.tracked import TrackedLock
+from graders.tasks import get_task
 from tests import test_interleave as interleave_cases
 from tests.conftest import ROOT, SOLUTIONS, submission_of
 
 HANGS = ROOT / "fixtures" / "hangs"
-ALTERNATIVES = ROOT / "fixtures" / "solutions_alt"
 SEED = 20261125
 VERDICT_TARGET = 0.5  # seconds from the start of a check to the verdict, median
 _names = itertools.count()
@@ -68,7 +67,7 @@ def learner_file(tmp_path: Path, source: str) -> Path:
 
 
 def import_file(path: Path) -> ModuleType:
-    """Import a file as graders.loader does (its frames carry the file's path)."""
+    """Import a file as graders.kit.loader does (its frames carry the file's path)."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -293,10 +292,10 @@ def test_hangs_in_the_grading_process_leave_threading_as_the_guard_knows_it(
 
 
 def _solutions() -> list[tuple[str, Path]]:
-    from graders.registry import TASKS
+    from graders.tasks import TASKS
 
     found = [(t.id, SOLUTIONS / t.module) for t in TASKS]
-    found += [(p.parent.name, p) for p in sorted(ALTERNATIVES.glob("*/*.py"))]
+    found += [(t.id, p) for t in TASKS for p in sorted(t.files().alternatives.glob("*.py"))]
     return found
 
 

@@ -1,1 +1,0 @@
-"""One module per `python -m graders` command: HELP, add_arguments(parser), run(args)."""

@@ -1,0 +1,118 @@
+"""The grading process: runs one task's checks and reports each verdict as soon as it is known.
+
+Started by `graders.engine.isolated`, never by hand. Before any learner code runs it reads its key
+from
+stdin (then stdin is /dev/null), imports the task's checks, and installs the guard
+(graders.engine.guard), which from then on holds the key and the report pipe. Each verdict leaves as
+`sys.audit("threadkit.report", body)` from `_send`, called by `main`: the guard seals it only
+on that call stack. A verdict is sent before the next check loads learner code again, so a
+later check cannot rewrite an earlier one. The process ends with os._exit, so threads the
+learner left running cannot keep it alive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from graders.engine import guard
+from graders.engine.channel import Secret, sealer
+from graders.engine.runner import CheckResult, run_check, submission_file
+from graders.engine.sandbox import NETNS_ENV, loopback_up
+from graders.kit.checks import Context
+from graders.paths import KIT_ROOT
+from graders.tasks import TASKS, get_task
+
+if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
+    from collections.abc import Callable
+    from typing import Any, NoReturn
+
+    from graders.kit.checks import Check
+
+
+def main(
+    argv: list[str] | None = None,
+    # bound now: learner code may rebind module globals later
+    _run_check: Callable[[Check, Context], CheckResult] = run_check,
+    _Context: type[Context] = Context,
+    _exit: Callable[[int], NoReturn] = os._exit,
+) -> None:
+    args = _parse(argv)
+    secret = _receive_secret()
+    task = get_task(args.task)
+    checks = task.checks(hidden=args.hidden)
+    path = submission_file(task, args.submission)
+    if os.environ.get(NETNS_ENV):
+        loopback_up()
+    hidden = [str(task.files().hidden)] if args.hidden else []
+    every_hidden = [str(t.files().hidden) for t in TASKS]
+    policy = guard.Policy.for_run(str(KIT_ROOT), os.getcwd(), hidden, every_hidden)
+    seal = sealer(secret.key)
+    guard.install(
+        seal, secret.nonce, args.result_fd, _send.__code__, policy, guard.watched_modules()
+    )
+    del secret, seal
+    for chk in checks:
+        result = _run_check(chk, _Context(task.id, path, args.seed))
+        _send(_body(result))
+    _send(("done", len(checks)))
+    _flush()
+    _exit(0)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m graders.engine.worker")
+    parser.add_argument("--task", required=True)
+    parser.add_argument("--submission", required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--hidden", action="store_true")
+    parser.add_argument("--result-fd", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+def _receive_secret() -> Secret:
+    """The key and nonce from stdin; then stdin becomes /dev/null, so nothing else is there."""
+    line = sys.stdin.buffer.readline()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return Secret.decode(line)
+
+
+def _send(
+    body: tuple[object, ...],
+    _audit: Callable[..., None] = sys.audit,
+    _event: str = guard.REPORT_EVENT,
+) -> None:
+    """Hand one message to the guard, which seals it and writes it to the report pipe."""
+    _audit(_event, body)
+
+
+def _body(
+    result: CheckResult, _type: type[type] = type, _str: type[str] = str
+) -> tuple[object, ...]:
+    """The message for one check: plain values only (the parent parses it as a literal)."""
+    feedback: dict[str, Any] | None = (
+        result.feedback.to_dict() if result.feedback is not None else None
+    )
+    if feedback is not None:
+        feedback = {
+            k: (v if _type(v) is _str else [x for x in v if _type(x) is _str])
+            for k, v in feedback.items()
+        }
+    passed = result.passed is True and feedback is None
+    return ("check", _str(result.name), passed, float(result.seconds), feedback)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the learner may have replaced or closed them
+            pass
+
+
+if __name__ == "__main__":
+    main()

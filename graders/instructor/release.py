@@ -1,0 +1,94 @@
+"""The learner's handout: which files of the kit a release holds, and writing it.
+
+Built from an allow-list, never by deleting from a copy of the kit: a new instructor file
+stays out unless it is put in a learner's folder on purpose. The tree says who a file is for,
+so the list follows it:
+
+- the stubs: every task's `files().stub`;
+- graders/'s entry modules and the three folders learners run: kit/ (the check API and
+  instruments), engine/ (the isolated grading process) and learner/ (their commands);
+- the registry and every task's visible suite (`files().visible`), never `files().hidden`;
+- templates/learner/ (Makefile, README, .gitignore, the GitHub workflow) at the top;
+- SHIPPED: the pinned requirements and the pictures the learner's README shows.
+
+graders/instructor/, hidden checks, fixtures/ and tests/ can never be shipped: `release_files`
+refuses them, whatever the lists say (tests/test_architecture.py also proves that nothing a
+learner gets imports graders.instructor).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from graders.paths import KIT_ROOT
+from graders.tasks import TASKS
+
+TEMPLATE = Path("templates/learner")
+SHIPPED = (
+    "requirements/learner.txt",
+    "requirements/timeline.txt",
+    "docs/timeline-downloader.png",
+)
+MARKER = ".threadkit-release"  # written into every release; lets a rebuild replace it
+ENTRY = ("graders/__init__.py", "graders/__main__.py", "graders/cli.py", "graders/paths.py")
+LEARNER_PACKAGES = ("graders/kit", "graders/engine", "graders/learner")
+FORBIDDEN = ("graders/instructor/", "fixtures/", "tests/", "templates/")
+
+
+def learner_modules(root: Path = KIT_ROOT) -> list[str]:
+    """The graders files a learner gets, relative to root."""
+    found = list(ENTRY) + ["graders/tasks/__init__.py"]
+    for package in LEARNER_PACKAGES:
+        found += [p.relative_to(root).as_posix() for p in sorted((root / package).rglob("*.py"))]
+    found += [task.files().visible.relative_to(KIT_ROOT).as_posix() for task in TASKS]
+    return found
+
+
+def release_files(root: Path = KIT_ROOT) -> dict[str, Path]:
+    """Every file of the release: its path in the release -> its source in the kit."""
+    files: dict[str, Path] = {}
+    for task in TASKS:
+        files[f"exercises/{task.module}"] = root / "exercises" / task.module
+    for rel in learner_modules(root):
+        files[rel] = root / rel
+    template = root / TEMPLATE
+    for path in sorted(template.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files[path.relative_to(template).as_posix()] = path
+    for rel in SHIPPED:
+        files[rel] = root / rel
+    leaked = sorted(rel for rel, src in files.items() if _forbidden(src, root))
+    if leaked:
+        raise ValueError(f"instructor-only files would be released: {', '.join(leaked)}")
+    return files
+
+
+def _forbidden(source: Path, root: Path) -> bool:
+    rel = source.resolve().relative_to(root.resolve()).as_posix()
+    hidden = {t.files().hidden.relative_to(KIT_ROOT).as_posix() for t in TASKS}
+    if rel in hidden:
+        return True
+    return rel.startswith(FORBIDDEN) and not rel.startswith(TEMPLATE.as_posix() + "/")
+
+
+def build(out: str | Path, root: Path = KIT_ROOT) -> list[str]:
+    """Write the release into `out` (new, empty, or an earlier release); the files written."""
+    out = Path(out)
+    files = release_files(root)
+    _clear(out)
+    for rel, source in files.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    (out / MARKER).write_text("Written by `make release`; a new release replaces this folder.\n")
+    return sorted(files)
+
+
+def _clear(out: Path) -> None:
+    """Make `out` an empty folder, refusing to touch one that is not an earlier release."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ValueError(f"{out} is not empty and is not an earlier release: not touching it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,66 @@
+"""Importing a learner's module, fresh every time, with failures a learner can read.
+
+Each call executes the file again under a private module name, so one check's global state
+(a counter left at 50000, a patched function) never leaks into the next. A missing file, a
+syntax error or an exception at import time becomes a `CheckFailed` that points at the line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from graders.kit.feedback import CheckFailed, describe_exception, display_path, location
+
+_serial = itertools.count()
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Execute the learner's file as a new module and return it."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise CheckFailed(
+            f"{display_path(path)} is missing",
+            expected=f"a file named {path.name}",
+            hint="Keep the file name from exercises/ and save your work in it.",
+        )
+    name = f"_threadkit_submission_{path.stem}_{next(_serial)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise _syntax_failure(path, exc) from None
+    except SystemExit as exc:
+        raise CheckFailed(
+            f"{display_path(path)} called exit() while being imported",
+            got=f"SystemExit({exc.code!r})",
+            hint="Do not call sys.exit() or exit() in your module; just define the functions.",
+        ) from None
+    except Exception as exc:  # the learner's import-time code failed
+        raise describe_exception(exc, [str(path)], f"Importing {display_path(path)}") from None
+    finally:
+        _remove_first(sys.path, str(path.parent))
+    return module
+
+
+def _syntax_failure(path: Path, exc: SyntaxError) -> CheckFailed:
+    line = exc.lineno or 0
+    return CheckFailed(
+        f"{display_path(path)} has a syntax error, so none of it could run",
+        got=f"SyntaxError: {exc.msg}",
+        where=location(path, line) if line else display_path(path),
+        hint="Python stops at the first syntax error: look at that line and the one before it.",
+    )
+
+
+def _remove_first(items: list[str], value: str) -> None:
+    try:
+        items.remove(value)
+    except ValueError:
+        pass

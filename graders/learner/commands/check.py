@@ -1,0 +1,150 @@
+"""`make check`: run the visible checks of every task (or one) on the learner's exercises.
+
+Each task is checked in a fresh process (graders.engine.isolated), so a learner's hang, crash or
+exit
+in one task never stops the others, and the report is always drawn: a table of every task in
+workshop order, the first failure in full, and what to do next. `make check TASK=id` for a
+downloading task also draws the timeline of its requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from graders.engine.isolated import run_isolated
+from graders.engine.runner import TaskResult, new_seed
+from graders.learner import job_summary, terminal
+from graders.learner.pictures.downloads import DOWNLOAD_TASKS
+from graders.learner.pictures.timeline import record_timeline
+from graders.learner.pictures.timeline_view import render
+from graders.learner.session import LearnerState
+from graders.paths import KIT_ROOT
+from graders.tasks import TASKS, Task, get_task
+
+HELP = "check your exercises (make check)"
+
+DEFAULT_SUBMISSION = KIT_ROOT / "exercises"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", help="one task id (default: all, in workshop order)")
+    parser.add_argument(
+        "--submission",
+        default=str(DEFAULT_SUBMISSION),
+        help="a folder laid out like exercises/, or one .py file with --task",
+    )
+    parser.add_argument("--seed", type=int, help="replay a forced-interleaving run")
+    parser.add_argument("--verbose", action="store_true", help="every failure, and your output")
+    parser.add_argument("--hidden", action="store_true", help="also run the hidden checks")
+    parser.add_argument("--summary", help="append a Markdown report to this file (CI)")
+    parser.add_argument("--state-dir", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    tasks = [get_task(args.task)] if args.task else list(TASKS)
+    seed = args.seed if args.seed is not None else new_seed()
+    console = Console(highlight=False)
+    with submission_folder(args.submission, tasks) as folder:
+        results, outputs = check_tasks(console, tasks, folder, seed=seed, hidden=args.hidden)
+        show(console, results, outputs, folder=folder, verbose=args.verbose)
+        if args.task in DOWNLOAD_TASKS:
+            show_timeline(console, args.task, folder)
+    console.print(terminal.next_up(results, {t.id: t for t in TASKS}))
+    if failing := terminal.next_task(results):
+        console.print(f"[dim]seed {seed} · replay: {replay_command(failing.task, seed, args)}[/]")
+    if args.summary:
+        job_summary.append(args.summary, results, {t.id: t for t in TASKS})
+    if not args.task and Path(args.submission).resolve() == DEFAULT_SUBMISSION.resolve():
+        remember_next_up(results, LearnerState(args.state_dir))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def check_tasks(
+    console: Console, tasks: list[Task], folder: Path, *, seed: int, hidden: bool = False
+) -> tuple[list[TaskResult], dict[str, str]]:
+    """Every task's result, in order, and what the learner's code printed in each."""
+    results, outputs = [], {}
+    with terminal.progress(console, len(tasks)) as progress:
+        for index, task in enumerate(tasks):
+            progress.start(task, index)
+            run = run_isolated(task.id, folder, seed=seed, hidden=hidden)
+            progress.finish(run.result)
+            results.append(run.result)
+            outputs[task.id] = run.output
+    return results, outputs
+
+
+def show(
+    console: Console,
+    results: list[TaskResult],
+    outputs: dict[str, str],
+    *,
+    folder: Path,
+    verbose: bool,
+) -> None:
+    """The table, then the first failing task in full (every one with `verbose`)."""
+    tasks = {t.id: t for t in TASKS}
+    console.print(terminal.summary_table(results, tasks))
+    shown = results if verbose else [r for r in results if not r.passed][:1]
+    for result in shown:
+        task = tasks.get(result.task)
+        source = folder / task.module if task else None
+        if verbose and result.passed:
+            console.print(f"[green]✓ {result.task}: every check passes[/green]")
+            continue
+        console.print(terminal.explanation(result, task, source=source, all_failures=verbose))
+        if verbose and outputs.get(result.task):
+            console.rule(f"what your code printed ({result.task})")
+            console.print(outputs[result.task], markup=False, highlight=False)
+
+
+def replay_command(task_id: str, seed: int, args: argparse.Namespace) -> str:
+    """The exact `make check` that reruns this task with the same forced interleavings."""
+    command = f"make check TASK={task_id} SEED={seed}"
+    if Path(args.submission).resolve() != DEFAULT_SUBMISSION.resolve():
+        command += f" SUBMISSION={args.submission}"
+    return command
+
+
+def show_timeline(console: Console, task_id: str, folder: Path) -> None:
+    """The timeline of the task's requests, the learner's threads next to the sequential run."""
+    with console.status("Drawing the timeline of your requests...", spinner="dots"):
+        timeline = record_timeline(task_id, folder)
+    console.print()
+    console.print(render(timeline, console.width))
+
+
+def remember_next_up(results: list[TaskResult], state: LearnerState) -> None:
+    """Note the task next up in the learner's folder, for `make hint` without TASK=."""
+    nxt = terminal.next_task(results)
+    state.write("progress", {"next_up": nxt.task if nxt else None})
+
+
+class submission_folder:
+    """The folder to grade: the given one, or a temporary one holding a single given file."""
+
+    def __init__(self, path: str, tasks: list[Task]) -> None:
+        self.path = Path(path)
+        self.tasks = tasks
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> Path:
+        if self.path.is_dir():
+            return self.path
+        if self.path.is_file() and len(self.tasks) == 1:
+            self._tmp = tempfile.TemporaryDirectory(prefix="threadkit-file-")
+            # Named after the file's own folder, so messages say e.g. `counter_lock/counter.py`.
+            folder = Path(self._tmp.name) / (self.path.resolve().parent.name or "submission")
+            folder.mkdir()
+            shutil.copy(self.path, folder / self.tasks[0].module)
+            return folder
+        raise ValueError(f"{self.path} is not a folder (a single file needs --task)")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()

@@ -1,0 +1,545 @@
+"""Visible checks for worker_pool: a fixed number of workers share one list under a lock.
+
+Everything is observed, never guessed:
+- the HTTP fixture records which thread made each request; its latch (docs/design.md, fact 4) holds
+  requests until min(n_workers, URLs left) are in flight at once, in waves: proof that the
+  downloads run outside the lock, and it sends the workers back to the list together;
+- `LearnerThreads` notes every thread that ran code from the learner's file, idle workers
+  too, so "exactly n_workers threads" is counted, not inferred from who got work;
+- `HeldFixture` holds the first download until every other job has been answered: in a pool
+  that dealt the jobs out in advance, the held worker's other jobs wait for it; with one
+  shared list the idle workers take them;
+- forced interleaving with `stall_last_pop` holds the worker about to pop the last job until
+  a second worker reaches the list too, so a check-then-pop outside the lock fails every run;
+- `ctx.call` notes the threads still running at the moment download_with_workers returns.
+
+Inputs come from the seed (`ctx.rng`): n_workers, URL counts that are not multiples of it,
+the URLs and their order, the bodies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Literal
+
+from graders.kit.checks import Context, check
+from graders.kit.feedback import CheckFailed, describe_exception, learner_frame
+from graders.kit.http_fixture import HttpFixture
+from graders.kit.interleave import ForcedInterleaving
+from graders.kit.thread_watch import ThreadWatch
+from graders.learner.pictures.downloads import DEFAULT_URLS
+from graders.tasks.downloader import make_urls, pages, require_files, staggered
+from graders.tasks.named_workers import requests_by_thread, with_hint
+
+# Captured at import: learner code may monkeypatch these while a check runs.
+_settrace = sys.settrace
+_threading_settrace = threading.settrace
+_threading_gettrace = threading.gettrace
+_current_thread = threading.current_thread
+_main_thread = threading.main_thread
+
+REQUIREMENTS = {
+    "R1": "One list of jobs and one lock, shared by every worker: each job is taken by one "
+    "worker, so every entry of urls is downloaded exactly once (a URL listed twice: twice).",
+    "R2": "No jobs dealt out in advance: a worker takes a job when it is free, so while one "
+    "worker waits on a slow server the other workers take every job left.",
+    "R3": "Exactly n_workers threads (3 when not given; with fewer URLs than workers, one per "
+    "URL is fine too), all running the worker function, all started before any is joined; "
+    "the main thread downloads nothing itself.",
+    "R4": "The worker checks that a job is left and pops it while holding the lock, and "
+    "returns when none is left: two workers never race for the last job.",
+    "R5": "The download (save_url) runs after the lock is let go: min(n_workers, jobs left) "
+    "downloads at the same time.",
+    "R6": "URL i, i its index in urls, is saved to out_dir/result_{i}.txt.",
+    "R7": "Every worker has finished when download_with_workers returns (all joined).",
+}
+
+WORKSHOP_URLS = DEFAULT_URLS  # the module's own URLS, as the stub gives them
+DEFAULT_WORKERS = 3
+LATCH_TIMEOUT = 1.0
+STALL_TIMEOUT = 0.5  # a correct pool pays this once per forced run (the stalled pop holds the lock)
+HOLD_TIMEOUT = 2.5  # only a pool whose other workers stop taking jobs waits this long
+
+_LOCK_HINT = (
+    "Check and pop in one `with lock:` block: if the list is empty the worker stops, "
+    "otherwise it pops its (i, url). Call save_url after the block."
+)
+
+Latch = Literal["first", "waves"] | None
+
+
+# ----------------------------------------------------------------- inputs
+
+
+def pool_size(
+    ctx: Context, workers: Sequence[int] = (2, 3, 4, 5), *, shares: bool = False
+) -> tuple[int, int]:
+    """n_workers and a URL count drawn from the seed; the count is never a multiple of it.
+
+    With `shares`, the count is one short of 3 or 4 rounds (k * n_workers - 1): dealt out in
+    advance, round robin or in chunks of ceil(count / n_workers), every worker's share then
+    holds k or k - 1 >= 2 jobs. So a held worker always has another job of its share waiting
+    (shared_jobs sees it), and the waves of the latch fill for such a pool too (in_flight
+    judges the lock, not the sharing).
+    """
+    rng = ctx.rng("size")
+    n = rng.choice(tuple(workers))
+    if shares:
+        return n, rng.choice((3, 4)) * n - 1
+    return n, rng.choice([m for m in range(n + 1, 2 * n + 3) if m % n])
+
+
+def seeded_urls(ctx: Context, m: int, label: str = "urls") -> list[str]:
+    """`m` distinct URLs, in an order and with paths drawn from the seed."""
+    if m == 2:  # every order of two URLs is sorted one way or the other: take two of three
+        return make_urls(3, ctx.rng(label))[:2]
+    return make_urls(m, ctx.rng(label))
+
+
+# ----------------------------------------------------------------- observing a run
+
+
+class LearnerThreads:
+    """Notes every thread started inside the block that runs code from the learner's files.
+
+    A trace function for new threads (`threading.settrace`) looks at the frames a thread
+    enters until one is from the learner's files, notes the thread and stops tracing it. So
+    a worker that finds the list empty at once is counted too, and downloads run untraced.
+    """
+
+    def __init__(self, files: Iterable[str]) -> None:
+        self._files = frozenset(
+            name for f in files for name in (f, os.path.abspath(f), os.path.realpath(f))
+        )
+        self._lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+        self._saved: Any = None
+
+    def __enter__(self) -> LearnerThreads:
+        self._saved = _threading_gettrace()
+        _threading_settrace(self._trace)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _threading_settrace(self._saved)
+
+    def _trace(self, frame: FrameType, event: str, arg: Any) -> None:
+        if frame.f_code.co_filename not in self._files:
+            return None
+        with self._lock:
+            self.threads.append(_current_thread())
+        _settrace(None)  # this thread is known: let it run at full speed
+        return None
+
+
+class HeldFixture(HttpFixture):
+    """An HttpFixture that holds the first request to arrive until `others` other requests
+    have been answered (or `timeout` passes): one worker stuck on a slow server.
+
+    With one shared list the other workers take every job left meanwhile and the hold ends
+    at once; in a pool that dealt the jobs out in advance, the held worker's other jobs wait.
+    """
+
+    def __init__(
+        self,
+        routes: Mapping[str, str],
+        *,
+        latency: float | Mapping[str, float],
+        others: int,
+        timeout: float,
+    ) -> None:
+        super().__init__(routes, latency=latency)
+        self._hold_cond = threading.Condition(threading.Lock())
+        self._others, self._hold_timeout = others, timeout
+        self._hold_closed = False
+        self.held: tuple[str, str] | None = None  # (url, thread name) of the held request
+        self.answered = 0  # other requests answered so far
+        self.answered_while_held = 0  # ... when the hold ended
+
+    @property
+    def kept_up(self) -> bool:
+        """True iff the others answered every other job while the first request was held."""
+        return self.held is not None and self.answered_while_held >= self._others
+
+    def _respond(self, url: str, request: Any) -> bytes:
+        """HttpFixture's per-request path, with the first request held (see the class)."""
+        with self._hold_cond:
+            first = self.held is None
+            if first:
+                self.held = (url, _current_thread().name)
+                self._hold_cond.wait_for(
+                    lambda: self.answered >= self._others or self._hold_closed,
+                    self._hold_timeout,
+                )
+                self.answered_while_held = self.answered
+        body = super()._respond(url, request)
+        if not first:
+            with self._hold_cond:
+                self.answered += 1
+                self._hold_cond.notify_all()
+        return body
+
+    def __exit__(self, *exc: object) -> None:
+        with self._hold_cond:
+            self._hold_closed = True
+            self._hold_cond.notify_all()
+        super().__exit__(*exc)
+
+
+@dataclass
+class PoolRun:
+    """What one call of download_with_workers did, as the HTTP fixture saw it."""
+
+    urls: list[str]
+    n_workers: int | None  # None: not passed (the default applies)
+    out_dir: Path
+    http: HttpFixture  # closed: records, latch and peak stay readable
+    threads: list[threading.Thread]  # threads that ran the learner's code (if counted)
+
+    @property
+    def workers(self) -> int:
+        """The pool size asked for."""
+        return DEFAULT_WORKERS if self.n_workers is None else self.n_workers
+
+    @property
+    def at_once(self) -> int:
+        """How many downloads must be in flight together."""
+        return min(self.workers, len(self.urls))
+
+    def call_text(self) -> str:
+        size = "" if self.n_workers is None else f", n_workers={self.n_workers}"
+        urls = f"{len(self.urls)} URL" + ("" if len(self.urls) == 1 else "s")
+        return f"download_with_workers(<list of {urls}>, out_dir{size})"
+
+    def setting(self) -> str:
+        size = "n_workers not given" if self.n_workers is None else f"n_workers={self.n_workers}"
+        return f"{len(self.urls)} URL(s) and {size}"
+
+
+@contextlib.contextmanager
+def _serving(ctx: Context, http: HttpFixture) -> Iterator[HttpFixture]:
+    """Serve; before the fixture goes, let the learner's stray threads finish against it."""
+    with http:
+        try:
+            yield http
+        finally:
+            ctx.settle()
+
+
+def run_pool(
+    ctx: Context,
+    urls: Sequence[str],
+    n_workers: int | None,
+    *,
+    latency: float | dict[str, float] = 0.005,
+    latch: Latch = None,
+    forced: bool = False,
+    hold: bool = False,
+    count_threads: bool = False,
+) -> PoolRun:
+    """Call download_with_workers (through ctx.call, on a copy of the list) and observe it.
+
+    `latch`: "first" holds the first min(n, URLs) requests until all are in flight; "waves"
+    does so again for every round. `forced`: under forced interleaving that stalls the last
+    pop. `hold`: the first request waits until every other job is answered. `count_threads`:
+    note the threads that run the learner's code. A worker that dies fails the check here.
+    """
+    urls = list(urls)
+    mod, out_dir = ctx.load(), ctx.tmp_dir()
+    bodies = pages(ctx, urls)
+    http = (
+        HeldFixture(bodies, latency=latency, others=len(urls) - 1, timeout=HOLD_TIMEOUT)
+        if hold
+        else HttpFixture(bodies, latency=latency)
+    )
+    run = PoolRun(urls, n_workers, out_dir, http, [])
+    # Counting lasts until the stray threads have settled: a thread started by the call but
+    # not joined may read the trace hook after the call returned.
+    counting = LearnerThreads(ctx.files) if count_threads else contextlib.nullcontext()
+    with counting, _serving(ctx, http), contextlib.ExitStack() as stack:
+        if isinstance(counting, LearnerThreads):
+            run.threads = counting.threads
+        if urls and latch:
+            http.latch(
+                run.at_once,
+                timeout=LATCH_TIMEOUT,
+                waves=latch == "waves",
+                expected=len(urls) if latch == "waves" else None,
+            )
+        watch = stack.enter_context(ThreadWatch(ctx.files))
+        if forced:
+            stack.enter_context(
+                ForcedInterleaving(
+                    ctx.files, seed=ctx.seed, stall_last_pop=True, stall_timeout=STALL_TIMEOUT
+                )
+            )
+        _call(ctx, run, mod.download_with_workers)
+    if watch.errors:
+        raise worker_failure(run, watch.errors[0].exc, ctx, forced=forced)
+    return run
+
+
+def _call(ctx: Context, run: PoolRun, func: Callable[..., object]) -> None:
+    """The learner's function on a copy of the URLs; n_workers only when the run sets it."""
+    size = {} if run.n_workers is None else {"n_workers": run.n_workers}
+    try:
+        ctx.call(func, list(run.urls), str(run.out_dir), **size)
+    except TypeError as exc:
+        if learner_frame(exc.__traceback__, ctx.files) is not None:
+            raise
+        raise CheckFailed(
+            f"{run.call_text()} could not be called",
+            expected="download_with_workers(urls, out_dir, n_workers=3): n_workers may be "
+            "left out, and is 3 then",
+            got=f"TypeError: {exc}",
+            hint="Keep the signature the stub gives: def download_with_workers(urls, out_dir, "
+            "n_workers=3).",
+        ) from None
+
+
+def worker_failure(run: PoolRun, exc: BaseException, ctx: Context, *, forced: bool) -> CheckFailed:
+    """A worker died: for an IndexError, say how two workers got to one last URL."""
+    failed = describe_exception(exc, ctx.files, "A worker")
+    if not isinstance(exc, IndexError):
+        return failed
+    details = [f"With {run.setting()}."]
+    if forced:
+        details.append(
+            "To test this, the grader held the worker about to pop the last URL until "
+            "another worker reached the list too (forced interleaving; make check SEED="
+            f"{ctx.seed} replays it)."
+        )
+    return CheckFailed(
+        "A worker popped from an empty list",
+        expected="each worker checks that a URL is left and pops it while holding the lock, "
+        "so only one worker can take the last one",
+        got=failed.feedback.got,
+        where=failed.feedback.where,
+        details=details,
+        hint=_LOCK_HINT,
+    )
+
+
+# ----------------------------------------------------------------- requirements
+
+
+def require_thread_count(run: PoolRun) -> None:
+    """Exactly n_workers threads ran the learner's code, and the main thread downloaded nothing.
+
+    Only for runs with more URLs than workers (fewer: one thread per URL is allowed).
+    """
+    main = [r for r in run.http.records if r.thread_id == _main_thread().ident]
+    if main:
+        raise CheckFailed(
+            "The main thread downloaded a URL itself",
+            expected=f"only the {run.workers} worker threads download",
+            got=f"the main thread downloaded {main[0].url} ({run.setting()})",
+            hint="download_with_workers only starts the workers and joins them; pass "
+            "`target=worker` (the function itself, no parentheses) to each Thread.",
+        )
+    ran = len(run.threads)
+    if ran == run.workers:
+        return
+    asked = (
+        f"n_workers={run.n_workers}"
+        if run.n_workers is not None
+        else f"n_workers not given (the default is {DEFAULT_WORKERS})"
+    )
+    if ran > run.workers:
+        raise CheckFailed(
+            f"{ran} threads ran your code, but the pool has {run.workers} workers",
+            expected=f"exactly {run.workers} threads for {len(run.urls)} URLs with {asked}",
+            got=f"{ran} threads ran your functions",
+            hint="Start n_workers threads, not one per URL and not one more: each worker "
+            "loops, taking the next URL off the shared list until the list is empty.",
+        )
+    raise CheckFailed(
+        f"Only {ran} thread(s) ran your code, but the pool has {run.workers} workers",
+        expected=f"exactly {run.workers} threads for {len(run.urls)} URLs with {asked}",
+        got=f"{ran} thread(s) ran your functions",
+        hint="Start as many threads as n_workers says: `for _ in range(n_workers)`, not a "
+        "number of your own; keep n_workers=3 as the default in the signature.",
+    )
+
+
+def require_in_flight(run: PoolRun) -> None:
+    """min(n_workers, URLs left) downloads were in flight together in every wave."""
+    if not run.urls or run.http.latch_filled:
+        return
+    threads = len(requests_by_thread(run.http.records))
+    raise CheckFailed(
+        f"Your {run.at_once} workers were never all downloading at the same time",
+        expected=f"{run.at_once} downloads in flight at once, one per worker",
+        got=f"at most {run.http.peak_in_flight} at once, by {threads} thread(s) in all "
+        f"({run.setting()})",
+        hint="Hold the lock only to take a URL off the list; call save_url after the "
+        "`with lock:` block, so the other workers can take theirs meanwhile. And start "
+        "n_workers threads before joining any.",
+    )
+
+
+def require_each_once(run: PoolRun) -> None:
+    """Every entry of the list was downloaded exactly once (a URL listed twice: twice)."""
+    got = Counter(run.http.urls_requested())
+    want = Counter(run.urls)
+    for url in want:
+        if got[url] > want[url]:
+            raise CheckFailed(
+                "A URL was downloaded more often than it is on the list",
+                expected=f"{url} downloaded {want[url]} time(s)",
+                got=f"downloaded {got[url]} times ({run.setting()})",
+                hint="Create the list once, in download_with_workers, and let every worker "
+                "pop from that same list: a worker with its own copy downloads everything. "
+                "Take the URL off the list in the same `with lock:` block that finds it.",
+            )
+        if got[url] < want[url]:
+            raise CheckFailed(
+                "A URL on the list was never downloaded",
+                expected=f"{url} downloaded {want[url]} time(s)",
+                got=f"downloaded {got[url]} time(s) ({run.setting()})",
+                hint="Keep every worker looping until the list is empty.",
+            )
+    if run.http.refused:
+        raise CheckFailed(
+            "A worker requested a URL that is not on the list",
+            got=f"requested {run.http.refused[0]}",
+            hint="Download exactly the URLs in `urls`.",
+        )
+
+
+def require_pool_files(ctx: Context, run: PoolRun) -> None:
+    """result_{i}.txt holds the page of urls[i], i the index in the original list."""
+    try:
+        require_files(pages(ctx, run.urls), run.out_dir, run.urls)
+    except CheckFailed as failed:
+        raise with_hint(
+            failed,
+            "i is the URL's index in urls, not the order of downloading: put (i, url) pairs "
+            "on the list and save each URL to result_{i}.txt with the i it came with.",
+        ) from None
+
+
+def require_shared(run: PoolRun) -> None:
+    """While the first download was held, the other workers answered every other job."""
+    http = run.http
+    assert isinstance(http, HeldFixture)
+    if http.kept_up or http.held is None:
+        return
+    url, thread = http.held
+    others, done = len(run.urls) - 1, http.answered_while_held
+    details = [
+        f"The grader held the first download ({url}, by {thread}) until the other "
+        f"{others} URLs were downloaded, for at most {HOLD_TIMEOUT:g} s ({run.setting()})."
+    ]
+    if done == 0:
+        raise CheckFailed(
+            "While one download was held up, no other worker downloaded anything",
+            expected=f"the other workers download the other {others} URLs meanwhile",
+            got=f"nothing else was downloaded for {HOLD_TIMEOUT:g} s",
+            details=details,
+            hint="Let go of the lock before calling save_url, and start every worker before "
+            "joining any: then the others keep taking jobs while one waits on a slow server.",
+        )
+    raise CheckFailed(
+        "While one worker waited on a slow download, other jobs waited for it too",
+        expected=f"the idle workers take all the other {others} jobs meanwhile",
+        got=f"they downloaded {done} of them, then waited for the held worker",
+        details=details,
+        hint="Do not deal the URLs out in advance (urls[k::n_workers], or a chunk per "
+        "worker): put every job on one list, and let each worker pop its next job from it "
+        "whenever it is free.",
+    )
+
+
+# ----------------------------------------------------------------- checks
+
+
+@check("Exactly n_workers threads run the pool, never the main thread", points=3, requires="R3")
+def worker_count(ctx: Context) -> None:
+    n, m = pool_size(ctx, (2, 4, 5))  # never 3: a pool of a fixed 3 must show
+    run = run_pool(ctx, seeded_urls(ctx, m), n, latch="first", count_threads=True)
+    require_thread_count(run)
+
+
+@check("Every URL on the list is downloaded exactly once", points=2, requires="R1")
+def each_once(ctx: Context) -> None:
+    n, m = pool_size(ctx)
+    require_each_once(run_pool(ctx, seeded_urls(ctx, m), n))
+
+
+@check("result_{i}.txt holds the page of URL i (its index in urls)", points=2, requires="R6")
+def files(ctx: Context) -> None:
+    n, m = pool_size(ctx)
+    urls = seeded_urls(ctx, m)
+    require_pool_files(ctx, run_pool(ctx, urls, n, latency=staggered(urls, 0.01)))
+
+
+@check(
+    "n_workers downloads run at once: save_url is called outside the lock",
+    points=3,
+    requires=("R3", "R5"),
+)
+def in_flight(ctx: Context) -> None:
+    n, m = pool_size(ctx, (4, 5), shares=True)  # more than 3: a pool of a fixed 3 must show
+    require_in_flight(run_pool(ctx, seeded_urls(ctx, m), n, latch="waves", latency=0.01))
+
+
+@check(
+    "When two workers race for the last URL, the pop never fails or doubles",
+    points=4,
+    requires=("R1", "R4"),
+)
+def pop_safe(ctx: Context) -> None:
+    n, m = pool_size(ctx)
+    run = run_pool(ctx, seeded_urls(ctx, m), n, latch="waves", latency=0.01, forced=True)
+    require_each_once(run)
+
+
+@check(
+    "While one download is slow, the other workers take every job left",
+    points=3,
+    requires=("R2", "R3", "R5"),
+)
+def shared_jobs(ctx: Context) -> None:
+    n, m = pool_size(ctx, shares=True)
+    require_shared(run_pool(ctx, seeded_urls(ctx, m), n, latency=0.0, hold=True))
+
+
+@check("download_with_workers returns only when every worker is done", points=2, requires="R7")
+def joined(ctx: Context) -> None:
+    n, m = pool_size(ctx)
+    run = run_pool(ctx, seeded_urls(ctx, m), n, latency=0.03)
+    ctx.require_joined(run.call_text())
+
+
+@check(
+    "The workshop's URLS with n_workers left out: three workers, all joined",
+    points=2,
+    requires=("R3", "R7"),
+)
+def workshop(ctx: Context) -> None:
+    run = run_pool(ctx, WORKSHOP_URLS, None, latency=0.01, latch="first", count_threads=True)
+    ctx.require_joined(run.call_text())
+    require_thread_count(run)
+
+
+# Graded hints for `make hint TASK=worker_pool`: one more each time, never the answer.
+HINTS = (
+    "Make the jobs once, before starting any thread: list(enumerate(urls)) gives (i, url) "
+    "pairs, so each URL keeps its index. One threading.Lock() guards that list, and every "
+    "worker takes from it: no worker gets a share of its own.",
+    "The worker loops: inside `with lock:` it returns if the list is empty, else pops one "
+    "(i, url). The check and the pop belong in the same with-block: between them another "
+    "worker could take the last job.",
+    "Download after the with-block, so the lock is free while the server answers: "
+    "save_url(url, os.path.join(out_dir, f'result_{i}.txt')). Start n_workers threads with "
+    "target=worker (no parentheses), then join them all.",
+)
