@@ -8,7 +8,16 @@ modules, the notes on what learner code tried. Once installed it
 - refuses, from learner code: ctypes, gc's object walks, frame and trace introspection, eval,
   exec and code objects, reading the kit's files (solutions, tests, hidden checks) or /proc;
 - refuses from anyone: writing under the kit, starting processes, signalling other processes,
-  and every network address but loopback (the HTTP fixture never opens a socket);
+  and every network address but loopback (the HTTP fixture never opens a socket). Starting a
+  process includes multiprocessing's spawn and forkserver, which go through
+  `_posixsubprocess.fork_exec` and raise no audit event of their own: the guard wraps it;
+- for a task that declares a process cap (`Policy.process_cap`, from the suite's PROCESS_CAP)
+  and only there, lets multiprocessing's own fork (`multiprocessing.popen_fork.Popen._launch`)
+  start up to that many processes per check, from the grading process itself, and lets it
+  signal the processes of its own process group (a pool's terminate()). The children inherit
+  this guard, its closure and the limits with the forked memory; in them every process start
+  is refused, so a child cannot start more, and a child may grow the address space it
+  inherited by CHILD_MEMORY at most, so that the cap cannot multiply the memory limit;
 - seals a report only when `sys.audit("threadkit.report", body)` comes from the worker's own
   report function on the worker's own call stack, and adds to it, where the worker cannot leave
   them out, the notes and any grader function or class that was replaced since installation.
@@ -24,9 +33,11 @@ where it can, runs the process in a namespace or bubblewrap (graders.engine.sand
 
 from __future__ import annotations
 
+import _posixsubprocess
 import _thread
 import os
 import pathlib
+import resource
 import sys
 import sysconfig
 from collections.abc import Callable, Iterable
@@ -77,8 +88,13 @@ WATCHED = (
     "importlib",
     "types",
     "dataclasses",
+    "subprocess",
+    "_posixsubprocess",
+    "multiprocessing",
 )
-FORBIDDEN_IMPORTS = frozenset({"ctypes", "_ctypes", "cffi", "_cffi_backend"})
+# _posixsubprocess is imported (and wrapped) before the guard is installed: importing it again
+# means it was taken out of sys.modules to get a fresh, unwrapped fork_exec.
+FORBIDDEN_IMPORTS = frozenset({"ctypes", "_ctypes", "cffi", "_cffi_backend", "_posixsubprocess"})
 INTROSPECTION = frozenset(
     {
         "sys._getframe",
@@ -110,6 +126,7 @@ PROCESSES = frozenset(
         "os.fork",
         "os.forkpty",
         "pty.spawn",
+        "_posixsubprocess.fork_exec",  # raised by the guard's own wrapper (no audit event)
     }
 )
 KILLS = frozenset({"os.kill", "os.killpg"})
@@ -144,6 +161,7 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "ip6-localhost"})
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
 PATH_TYPES = frozenset({pathlib.PosixPath, pathlib.PurePosixPath, os.DirEntry})
 SPECIAL_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/urandom"})
+CHILD_MEMORY = 128 * 1024**2  # address space a forked child may add to what it inherits
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,7 @@ class Policy:
     allowed_hidden: tuple[str, ...]  # hidden-check files this task must import (already did)
     write_roots: tuple[str, ...]  # the run's private work folder
     library_roots: tuple[str, ...]
+    process_cap: int = 0  # processes multiprocessing's fork may start per check (0: none)
 
     @classmethod
     def for_run(
@@ -164,6 +183,7 @@ class Policy:
         workdir: str,
         hidden: Iterable[str] = (),
         hidden_files: Iterable[str] = (),
+        process_cap: int = 0,
     ) -> Policy:
         kit_root = os.path.realpath(kit_root)
         return cls(
@@ -173,6 +193,7 @@ class Policy:
             allowed_hidden=tuple(os.path.realpath(h) for h in hidden),
             write_roots=(os.path.realpath(workdir),),
             library_roots=_library_roots(),
+            process_cap=process_cap,
         )
 
 
@@ -183,6 +204,14 @@ def _library_roots() -> tuple[str, ...]:
         roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
     roots.add(os.path.dirname(os.__file__))
     return tuple(sorted(os.path.realpath(r) for r in roots))
+
+
+def _fork_path() -> CodeType:
+    """The one function allowed to fork under a process cap: multiprocessing's own launcher."""
+    import multiprocessing.popen_fork
+
+    launch: FunctionType = vars(multiprocessing.popen_fork.Popen)["_launch"]
+    return launch.__code__
 
 
 def watched_modules() -> list[ModuleType]:
@@ -244,6 +273,7 @@ def install(
     _write = os.write
     _getpid = os.getpid
     _getpgrp = os.getpgrp
+    _getpgid = os.getpgid
     _getcwd = os.getcwd
     _fspath = os.fspath
     _type, _str, _bytes, _int, _tuple = type, str, bytes, int, tuple
@@ -270,10 +300,17 @@ def install(
     allowed_hidden = frozenset(policy.allowed_hidden)
     libraries = _tuple(r + _sep for r in policy.library_roots)
     write_roots = _tuple(r + _sep for r in policy.write_roots)
+    installer = _getpid()
+    cap = policy.process_cap
+    fork_code = _fork_path() if cap > 0 else None
+    if cap > 0:
+        os.register_at_fork(after_in_child=_limit_child_memory)
+    modules = list(modules)
+    _wrap_fork_exec(lambda args: hook("_posixsubprocess.fork_exec", args))
     snap = snapshot(modules)
     sys_modules = sys.modules
     module_ids = _tuple((m.__name__, m) for m in modules)
-    state = {"seq": 0}
+    state = {"seq": 0, "started": 0}  # reports sealed; processes started in this check
     notes: list[tuple[str, str, str]] = []
     callers: list[CodeType] = []
     frame: FrameType | None = _getframe(1)
@@ -397,8 +434,47 @@ def install(
             notes.clear()
             line = seal((nonce, state["seq"]) + args[0] + (found,))
             state["seq"] += 1
+            state["started"] = 0  # a report ends a check: the next one has the whole cap
             while line:
                 line = line[_write(fd, line) :]
+
+    def may_fork(event: str, frame: FrameType | None) -> bool:
+        """multiprocessing's own fork, from the grading process, within this check's cap."""
+        if fork_code is None or event != "os.fork" or _getpid() != installer:
+            return False
+        if frame is None or frame.f_code is not fork_code:
+            return False
+        with _lock:
+            allowed = state["started"] < cap
+            state["started"] += allowed
+        if not allowed:
+            refuse("tamper", f"starting more than {cap} processes in one check", frame)
+        return True
+
+    def own_child(event: str, target: Any) -> bool:
+        """A signal from the grading process (under a cap) to a process it started: a pool's
+        workers that terminate() stops.
+
+        The grading process leads its group (a new session), so the group's other members are
+        the processes it started; where it does not, the target's parent (Linux's /proc) says.
+        """
+        if fork_code is None or event != "os.kill" or _type(target) is not _int or target <= 0:
+            return False
+        if _getpid() != installer or target == installer:
+            return False
+        if _getpgrp() != installer:
+            return parent_of(target) == installer
+        try:
+            return _getpgid(target) == installer
+        except OSError:  # already gone: the signal reaches no one
+            return True
+
+    def parent_of(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                return _int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return -1
 
     def changed() -> tuple[tuple[str, str, str], ...]:
         found = []
@@ -427,11 +503,12 @@ def install(
             if origin(frame)[0] == "learner":
                 refuse("tamper", f"{event} (walking the grader's objects)", frame)
         elif event in processes:
-            refuse("blocked", f"starting a process ({event})", frame)
+            if not may_fork(event, frame):
+                refuse("blocked", f"starting a process ({event})", frame)
         elif event in kills:
             target = args[0] if args else None
             ours = (0, _getpgrp()) if event == "os.killpg" else (0, _getpid(), -_getpgrp())
-            if target not in ours:
+            if target not in ours and not own_child(event, target):
                 refuse("tamper", f"signalling another process ({event})", frame)
         elif event in file_changes:
             for path in args[:2]:
@@ -469,3 +546,37 @@ def install(
             _local.busy = False
 
     sys.addaudithook(hook)
+
+
+def _limit_child_memory() -> None:
+    """In a forked child: its address-space limit becomes what it inherited plus CHILD_MEMORY
+    (never more than the limit it had). Linux only; elsewhere the inherited limit stays."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    size = pages * os.sysconf("SC_PAGE_SIZE") + CHILD_MEMORY
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or size < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (size, hard))
+
+
+def _wrap_fork_exec(audit: Callable[[tuple[Any, ...]], None]) -> None:
+    """Put an audit in front of `_posixsubprocess.fork_exec`, which has none of its own.
+
+    subprocess.Popen raises "subprocess.Popen" first, but multiprocessing's spawn and
+    forkserver (multiprocessing.util.spawnv_passfds) and a direct call reach fork_exec
+    unannounced. subprocess keeps a reference of its own (3.11+), replaced too; a fresh import
+    of `_posixsubprocess` would be a new "import" event, and both modules are in WATCHED.
+    """
+    original = _posixsubprocess.fork_exec
+
+    def fork_exec(*args: Any) -> Any:
+        audit(args)
+        return original(*args)
+
+    setattr(_posixsubprocess, "fork_exec", fork_exec)  # noqa: B010 - typeshed's signature
+    subprocess = sys.modules.get("subprocess")
+    if subprocess is not None and hasattr(subprocess, "_fork_exec"):
+        setattr(subprocess, "_fork_exec", fork_exec)  # noqa: B010

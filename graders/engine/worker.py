@@ -8,6 +8,10 @@ stdin (then stdin is /dev/null), imports the task's checks, and installs the gua
 on that call stack. A verdict is sent before the next check loads learner code again, so a
 later check cannot rewrite an earlier one. The process ends with os._exit, so threads the
 learner left running cannot keep it alive.
+
+A task whose suite declares PROCESS_CAP (cpu_bound) may start processes, through
+multiprocessing's fork only (graders.engine.guard): the worker makes fork the default start
+method before the guard is installed, and kills every process a check left when it ends.
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ def main(
         loopback_up()
     hidden = [str(task.files().hidden)] if args.hidden else []
     every_hidden = [str(t.files().hidden) for t in TASKS]
-    policy = guard.Policy.for_run(str(KIT_ROOT), os.getcwd(), hidden, every_hidden)
+    cap = task.process_cap()
+    stop_children = _allow_processes() if cap else None
+    policy = guard.Policy.for_run(str(KIT_ROOT), os.getcwd(), hidden, every_hidden, process_cap=cap)
     seal = sealer(secret.key)
     guard.install(
         seal, secret.nonce, args.result_fd, _send.__code__, policy, guard.watched_modules()
@@ -56,6 +62,8 @@ def main(
     del secret, seal
     for chk in checks:
         result = _run_check(chk, _Context(task.id, path, args.seed))
+        if stop_children is not None:
+            stop_children()
         _send(_body(result))
     _send(("done", len(checks)))
     _flush()
@@ -70,6 +78,28 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hidden", action="store_true")
     parser.add_argument("--result-fd", type=int, required=True)
     return parser.parse_args(argv)
+
+
+def _allow_processes() -> Callable[[], None]:
+    """Fork as the default start method (the platform's default differs: spawn on macOS,
+    forkserver from 3.14), and the function that ends a check's processes.
+
+    Fork, because its children inherit the guard and the limits with the forked memory, and
+    see the learner's module, which was loaded under a private name a spawned interpreter
+    could not import. Called before the guard's snapshot, so multiprocessing is in it.
+    """
+    import multiprocessing
+    import multiprocessing.popen_fork  # noqa: F401 - the guard's allowed fork path
+
+    multiprocessing.set_start_method("fork", force=True)
+    active_children = multiprocessing.active_children
+
+    def stop_children() -> None:
+        for child in active_children():
+            child.kill()
+            child.join(1.0)
+
+    return stop_children
 
 
 def _receive_secret() -> Secret:

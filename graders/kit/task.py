@@ -60,6 +60,14 @@ class Task:
         """Checks that can have no mutant breaking only their requirement: {check: why}."""
         return dict(getattr(self.suite(), "NO_MUTANT", {}))
 
+    def process_cap(self) -> int:
+        """Processes one check may start (multiprocessing's fork only); 0, the default: none.
+
+        A suite that teaches processes declares PROCESS_CAP; the grading process's guard lets
+        no other task start any (graders.engine.guard).
+        """
+        return int(getattr(self.suite(), "PROCESS_CAP", 0))
+
     def hints(self) -> tuple[str, ...]:
         return tuple(getattr(self.suite(), "HINTS", ()))
 

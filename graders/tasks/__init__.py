@@ -21,6 +21,7 @@ TASKS: tuple[Task, ...] = (
     Task("downloader", "Thread an I/O-bound downloader", "downloader.py"),
     Task("named_workers", "Threads that say who they are (bonus)", "named_workers.py"),
     Task("worker_pool", "Workers that pop jobs off a shared list (bonus)", "worker_pool.py"),
+    Task("cpu_bound", "Threads vs processes for work that needs the CPU", "cpu_bound.py"),
 )
 
 

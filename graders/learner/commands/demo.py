@@ -1,5 +1,8 @@
 """`make demo`: your downloader against a real (local) server, with real waits, timed.
 
+For a CPU-bound task (`TASK=cpu_bound`) there is no server: your three ways of counting
+primes are timed on your own cores instead (graders.learner.pictures.cpu_times).
+
 Starts an httpbin-like server on 127.0.0.1 (graders.learner.pictures.demo_server), runs your
 download_sequential and your threaded version against it with your `URLS` rewritten from
 httpbin.org to that server, prints both wall times, and stops the server. Nothing leaves your
@@ -17,6 +20,7 @@ from rich.text import Text
 
 from graders.engine.child import run_child
 from graders.learner.commands.check import DEFAULT_SUBMISSION, submission_folder
+from graders.learner.pictures.cpu_times import CPU_TASKS, run_cpu_demo
 from graders.learner.pictures.demo_server import DemoServer
 from graders.learner.pictures.downloads import DOWNLOAD_TASKS, function_for
 from graders.learner.pictures.httpbin_like import NETWORK_LATENCY
@@ -27,7 +31,8 @@ TIMEOUT = 120.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", default="downloader", help=f"one of {', '.join(DOWNLOAD_TASKS)}")
+    tasks = ", ".join([*DOWNLOAD_TASKS, *CPU_TASKS])
+    parser.add_argument("--task", default="downloader", help=f"one of {tasks}")
     parser.add_argument("--submission", default=str(DEFAULT_SUBMISSION), help="folder or file")
     parser.add_argument(
         "--latency",
@@ -36,14 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"seconds every request waits, like a round trip (default {NETWORK_LATENCY})",
     )
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="multiply every wait by this (tests: 0.1)"
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply every wait (cpu_bound: every range's length) by this (tests: 0.1)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task)
-    function_for(task.id)  # a task that does not download has no demo: ValueError
     console = Console(highlight=False)
+    if task.id in CPU_TASKS:
+        with submission_folder(args.submission, [task]) as folder:
+            return run_cpu_demo(task, folder, args.scale, console)
+    function_for(task.id)  # a task that does not download has no demo: ValueError
     with submission_folder(args.submission, [task]) as folder:
         with DemoServer(latency=args.latency, scale=args.scale) as server:
             console.print(
