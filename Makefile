@@ -72,7 +72,8 @@ nbgrader: $(INSTRUCTOR_STAMP)  ## write the nbgrader course into NBGRADER_OUT (d
 
 ## Instructors: grading (README: "Instructors: grading") --------------------
 # make grade SUBMISSIONS=dir OUT=dir        every learner's folder or .zip, hidden checks on
-# make grade-one SUBMISSION=dir OUT=dir     one submission (CI, Gradescope's run_autograder)
+# make grade-one SUBMISSION=dir OUT=dir     one submission (CI)
+# make gradescope OUT=autograder.zip        the Gradescope autograder (README: Gradescope)
 SUBMISSIONS ?=
 JOBS        ?=
 ISOLATION   ?=
@@ -81,7 +82,7 @@ FAIL_UNDER  ?=
 GRADE_ARGS  ?=
 GRADE_OPTS = $(if $(ISOLATION),--isolation $(ISOLATION)) $(GRADE_ARGS)
 
-.PHONY: grade grade-one
+.PHONY: grade grade-one gradescope
 
 grade: $(LEARNER_STAMP)  ## grade SUBMISSIONS=dir into OUT=dir (JOBS=n, ISOLATION=, REGRADE=1)
 	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSIONS=dir OUT=dir"; exit 2; }
@@ -93,6 +94,9 @@ grade-one: $(LEARNER_STAMP)  ## grade SUBMISSION=dir into OUT=dir (SUMMARY=file,
 	@$(PY) -m graders grade-one --submission "$(SUBMISSION)" --out "$(OUT)" \
 		$(if $(SUMMARY),--summary "$(SUMMARY)") $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER)) \
 		$(GRADE_OPTS)
+
+gradescope: $(LEARNER_STAMP)  ## the Gradescope autograder zip (OUT=file, default build/autograder.zip)
+	@$(PY) -m graders gradescope $(if $(OUT),--out "$(OUT)")
 
 ## The kit itself ------------------------------------------------------------
 # make mutate [TASK=id] [JOBS=n]   mutants of every solution, graded; survivors must be killed

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-LEARNER_COMMANDS = ("check", "hint", "watch", "timeline", "demo")
+LEARNER_COMMANDS = ("check", "hint", "watch", "timeline", "demo", "classroom")
 INSTRUCTOR_COMMANDS = (
     "release",
     "nbgrader",
@@ -22,6 +22,8 @@ INSTRUCTOR_COMMANDS = (
     "requirements",
     "solutions",
     "mutate",
+    "gradescope",
+    "gradescope-run",
 )
 COMMANDS = {
     **{name: "learner" for name in LEARNER_COMMANDS},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graders.engine.isolated import IsolatedRun, Limits, run_isolated
@@ -39,11 +40,15 @@ def learner_seed(learner: str, seed: int | None) -> int:
 
 
 def run_submission(
-    prepared: Prepared, options: RunOptions, stop: threading.Event | None = None
+    prepared: Prepared,
+    options: RunOptions,
+    stop: threading.Event | None = None,
+    after_task: Callable[[list[IsolatedRun]], None] | None = None,
 ) -> tuple[int, list[IsolatedRun]]:
     """The seed used and one IsolatedRun per registered task, in registry order.
 
-    When `stop` is set (the batch was interrupted) no further task starts.
+    When `stop` is set (the batch was interrupted) no further task starts. `after_task` is
+    given the runs so far each time a task ends (Gradescope's partial results.json).
     """
     seed = learner_seed(prepared.learner, options.seed)
     start = time.monotonic()
@@ -74,6 +79,8 @@ def run_submission(
                     stop=stop,
                 )
             )
+        if after_task is not None:
+            after_task(runs)
     return seed, runs
 
 
