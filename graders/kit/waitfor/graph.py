@@ -48,7 +48,13 @@ _clock = time.perf_counter
 _enumerate = threading.enumerate
 _is_alive = threading.Thread.is_alive  # never a learner override, from any thread
 _current_thread = threading.current_thread
-_THREAD_RUN = frozenset({threading.Thread.run.__code__, threading.Thread._bootstrap_inner.__code__})
+# Frames of threading's own thread start-up (_bootstrap_inner is private, not in the stubs).
+_THREAD_RUN = frozenset(
+    {
+        threading.Thread.run.__code__,
+        threading.Thread._bootstrap_inner.__code__,  # type: ignore[attr-defined]
+    }
+)
 _PULSE = threading.Event()  # always set: waiting on it "waits" without blocking (see block())
 _PULSE.set()
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from graders.kit.feedback import CheckFailed, Feedback, location
 from graders.kit.waitfor.graph import Graph, Order, Stuck, Wait
-from graders.kit.waitfor.tracked import Site, TrackedLock, line_of
+from graders.kit.waitfor.tracked import Site, ThreadState, TrackedLock, line_of
 
 _enumerate = threading.enumerate  # captured: the learner's code may replace threading's functions
 _main_thread = threading.main_thread
@@ -281,14 +281,16 @@ class _Story:
         if wait is None:
             return None
         if wait.kind == "join":
-            return wait.obj
+            joined: threading.Thread = wait.obj  # a join's obj is the thread joined
+            return joined
         return self._holder(wait)
 
     @staticmethod
     def _holder(wait: Wait) -> threading.Thread | None:
         if wait.kind != "lock" or wait.obj.holder is None:
             return None
-        return wait.obj.holder.thread
+        holder: ThreadState = wait.obj.holder  # a lock wait's obj is a TrackedLock
+        return holder.thread
 
     def _chain(self, start: threading.Thread) -> list[threading.Thread]:
         """start, what it waits for, what that waits for, ... (waiting threads only)."""

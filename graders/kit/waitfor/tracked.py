@@ -22,18 +22,21 @@ import sys
 import threading
 from collections.abc import Generator
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from graders.kit.waitfor.graph import Graph
 
 _allocate = _thread.allocate_lock
-_RealRLock: Any = getattr(threading, "_CRLock", None) or threading._PyRLock
+# _CRLock is None where _thread has no RLock; then the private _PyRLock (not in the stubs).
+_RealRLock: Any = (
+    getattr(threading, "_CRLock", None) or threading._PyRLock  # type: ignore[attr-defined]
+)
 _getframe = sys._getframe
 _ORIGINALS: dict[str, Any] = {
     "Lock": threading.Lock,
     "RLock": threading.RLock,
-    "_allocate_lock": threading._allocate_lock,
+    "_allocate_lock": threading._allocate_lock,  # type: ignore[attr-defined]  # private, patched
 }
 _original_join = threading.Thread.join
 _is_alive = threading.Thread.is_alive  # never a learner override, from any thread
@@ -84,12 +87,16 @@ def _callers() -> Generator[FrameType | None, Any, None]:
         depth = yield frame
 
 
-def new_callers() -> Generator[FrameType | None, Any, None]:
-    """A started `_callers` generator (one per thread: a generator runs in one thread at once)."""
+def new_callers() -> Generator[FrameType, int, None]:
+    """A started `_callers` generator (one per thread: a generator runs in one thread at once).
+
+    Its priming yields (None) are spent here; after them, `send(n)` yields the frame n calls up,
+    which exists for every caller in this module (a lock method always has a caller above it).
+    """
     gen = _callers()
     next(gen)
-    gen.send(gen.gi_frame)
-    return gen
+    gen.send(gen.gi_frame)  # type: ignore[attr-defined]  # a generator object's own frame
+    return cast("Generator[FrameType, int, None]", gen)
 
 
 class ThreadState:
@@ -221,11 +228,13 @@ class TrackedLock:
             held.remove(self)
 
     def locked(self) -> bool:
-        return self._real.locked()
+        locked: bool = self._real.locked()
+        return locked
 
     def _is_owned(self) -> bool:
         """What Condition asks of a plain lock (its own fallback: "is it locked at all")."""
-        return self._real.locked()
+        owned: bool = self._real.locked()
+        return owned
 
     def _at_fork_reinit(self) -> None:
         self._real._at_fork_reinit()
@@ -287,7 +296,8 @@ class TrackedRLock(TrackedLock):
         return self.holder is not None
 
     def _is_owned(self) -> bool:
-        return self._real._is_owned()
+        owned: bool = self._real._is_owned()
+        return owned
 
     def _release_save(self) -> tuple[Any, int, Site, bool]:
         """Condition.wait: let go of every level at once (remembered for `_acquire_restore`)."""
@@ -326,7 +336,7 @@ class Waiter:
     __slots__ = ("_real", "graph", "cond", "frame", "state", "woken")
 
     def __init__(self, graph: Graph, cond: threading.Condition, frame: FrameType) -> None:
-        self._real: Any = _allocate()
+        self._real: _thread.LockType = _allocate()
         self.graph = graph
         self.cond = cond
         self.frame = frame  # the Condition.wait frame (its callers lead to the learner's line)
