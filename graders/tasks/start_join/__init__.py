@@ -37,7 +37,7 @@ REQUIREMENTS = {
 DEFAULTS = (("Thread-A", "Thread-B"), 3, 1.0)  # run_workers' own defaults, as the stub gives
 LATCH_TIMEOUT = 1.0  # how long a worker waits for all the others to be running with it
 GATE_TIMEOUT = 2.0  # how long a worker waits for its thread to be joined (only if it never is)
-SETTLE = 5.0  # bounded wait for threads a submission forgot to join
+SETTLE = 0.5  # bounded wait for threads a submission forgot to join (stand-ins never sleep)
 ANIMALS = ("Otter", "Lynx", "Heron", "Bison", "Gecko", "Moose", "Raven", "Koala", "Yak")
 ANIMALS += ("Ibis", "Newt", "Puma", "Wren", "Crane", "Dingo", "Egret", "Finch", "Tapir")
 
