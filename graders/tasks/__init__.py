@@ -22,6 +22,8 @@ TASKS: tuple[Task, ...] = (
     Task("named_workers", "Threads that say who they are (bonus)", "named_workers.py"),
     Task("worker_pool", "Workers that pop jobs off a shared list (bonus)", "worker_pool.py"),
     Task("cpu_bound", "Threads vs processes for work that needs the CPU", "cpu_bound.py"),
+    Task("progress", "A main thread that stays responsive", "progress.py"),
+    Task("async_downloader", "One thread, many waits: asyncio", "async_downloader.py"),
 )
 
 

@@ -23,6 +23,8 @@ DOWNLOAD_TASKS: dict[str, str] = {
     "downloader": "download_threaded",
     "named_workers": "download_named",
     "worker_pool": "download_with_workers",
+    "progress": "download_with_progress",
+    "async_downloader": "download_async",
 }
 SEQUENTIAL = "download_sequential"
 DEFAULT_URLS = (

@@ -1,0 +1,466 @@
+"""Visible checks for progress: the calling thread keeps reporting while its threads download.
+
+Everything is observed in the run itself:
+- `report` is the grader's recorder: each call's time, thread and arguments;
+- `save_url` is wrapped (graders.kit.observe.record): which thread ran each download; the
+  fixture's records say when the server answered each one, so `done` is judged against the
+  count of finished downloads at the moment of each report;
+- the HTTP fixture serves the URLs with latencies drawn from the seed, one download much
+  slower than the others (never the last in the list), so that there is a long stretch in
+  which the caller has nothing to do but report; its latch proves the downloads overlap;
+- the scheduler's record of the calling thread (Linux: /proc/thread-self/schedstat): how long
+  it was running or ready to run during the call. A thread that waits is neither; a busy
+  waiting one is one or the other the whole time, however loaded the machine is (its CPU
+  time alone falls with the load). Elsewhere, `time.thread_time()`: the CPU time it used;
+- `ctx.call` notes the threads still running at the moment download_with_progress returns.
+
+Two of the checks read clocks (the gaps between reports, the time the caller was busy); both
+leave a wide margin for a loaded machine, and the runs that feed them are built so that a
+wrong program misses the bound by far more than that margin.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graders.kit.checks import Context, check
+from graders.kit.feedback import CheckFailed
+from graders.kit.http_fixture import HttpFixture
+from graders.kit.observe import Call, record
+from graders.tasks.downloader import make_urls, pages, require_files, serve, staggered
+
+# Captured at import: learner code may monkeypatch time or threading while a check runs.
+_clock = time.perf_counter
+_thread_time = time.thread_time
+_current_thread = threading.current_thread
+_Lock = threading.Lock
+_open = open
+_SCHEDSTAT = "/proc/thread-self/schedstat"
+
+REQUIREMENTS = {
+    "R1": "Every URL is downloaded with the given save_url(url, path), each in a thread of its "
+    "own, all started before waiting for any; the calling thread downloads nothing itself.",
+    "R2": "URL number i of the list, in the order given, is saved to out_dir/result_{i}.txt.",
+    "R3": "While any download is still running, the thread that called download_with_progress "
+    "calls report(done, total) itself (never a download thread), at least every 0.1 s.",
+    "R4": "total is len(urls) and done is how many of the download threads have finished at "
+    "that moment: right at every report, so it never goes down.",
+    "R5": "Between two reports the calling thread waits without using the CPU (sleep, "
+    "Event.wait, Queue.get or join with a timeout): no busy waiting.",
+    "R6": "Once every download has finished, report(total, total) is called one last time: "
+    "once, as the last call, not once per thread.",
+    "R7": "download_with_progress returns only when every file is written and every thread "
+    "has finished.",
+    "R8": "Any number of URLs works, one and none included, and out_dir may be a str or a "
+    "pathlib.Path.",
+}
+
+NO_MUTANT = {
+    "returns_when_done": "The threads do nothing after save_url, and the last report (R6) must "
+    "come after every download has finished with done counted right (R4): code that still "
+    "returns early breaks R6 or R4 as well, or leaves a thread alive for microseconds only.",
+}
+
+REPORT_EVERY = 0.1  # what the task text asks
+GAP_LIMIT = 0.25  # what the check allows: REPORT_EVERY plus a margin for a loaded machine
+SLOW = 0.4  # the slow download: a stretch well over GAP_LIMIT with nothing else finishing
+LAG = 0.1  # a download finished this long before a report must be counted in its `done`
+BUSY_SHARE = 0.5  # the share of the call the caller may be running or ready to run (Linux),
+BUSY_MIN = 0.1  # and never less than this many seconds (a call that never waits is not busy)
+CPU_SHARE = 0.1  # elsewhere: CPU seconds per second of the call that count as busy waiting ...
+CPU_MIN = 0.04  # ... and never less than this (starting threads costs a little)
+LATCH_TIMEOUT = 1.5
+
+# The stub's URLS: the workshop's httpbin list, served by the fixture in the
+# hidden workshop check (delay/1 scaled down), if the learner's module lost its own.
+WORKSHOP_URLS = (
+    "https://httpbin.org/delay/1",
+    "https://httpbin.org/uuid",
+    "https://httpbin.org/ip",
+    "https://httpbin.org/user-agent",
+    "https://httpbin.org/headers",
+)
+MAX_REPORTS = 50_000  # a loop that reports without waiting: keep this many, count the rest
+
+
+# ----------------------------------------------------------------- one observed run
+
+
+@dataclass
+class Report:
+    """One call of `report`, as the grader saw it."""
+
+    time: float
+    thread: threading.Thread
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    @property
+    def pair(self) -> tuple[Any, Any]:
+        """(done, total) as passed, positionally or by name."""
+        args = list(self.args) + [self.kwargs.get("done"), self.kwargs.get("total")]
+        if len(self.args) == 1:
+            args = [self.args[0], self.kwargs.get("total")]
+        return args[0], args[1]
+
+
+class ReportRecorder:
+    """The `report` the learner's function is given: notes every call, does nothing else."""
+
+    def __init__(self) -> None:
+        self._lock = _Lock()
+        self.reports: list[Report] = []
+        self.dropped = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        entry = Report(_clock(), _current_thread(), args, kwargs)
+        with self._lock:
+            if len(self.reports) < MAX_REPORTS:
+                self.reports.append(entry)
+            else:
+                self.dropped += 1
+                self.reports[-1] = entry  # the last call is always kept
+
+
+@dataclass
+class ProgressRun:
+    """One call of download_with_progress, observed."""
+
+    urls: list[str]
+    out_dir: Path
+    http: HttpFixture
+    saves: list[Call]  # the save_url calls, with the thread that made each
+    reports: list[Report]
+    dropped: int  # reports beyond MAX_REPORTS (only the last one is kept)
+    caller: threading.Thread
+    start: float
+    end: float
+    cpu: float  # CPU seconds the calling thread used during the call
+    runnable: float | None  # seconds it was running or ready to run (None: not on Linux)
+    written_at_return: frozenset[str]  # file names in out_dir when the call returned
+    in_flight_at_return: int  # requests the fixture was still serving then
+    written_after: frozenset[str]  # file names once the stray threads had time to finish
+    answered: list[float]  # when the server answered each request, in the fixture's record
+
+    @property
+    def total(self) -> int:
+        return len(self.urls)
+
+    @property
+    def last_download_end(self) -> float:
+        """When the server answered the last request (the call's start if none was made)."""
+        return max(self.answered, default=self.start)
+
+    def finished_by(self, moment: float) -> int:
+        """How many requests the server had answered at `moment`. A download thread ends just
+        after its answer (it only writes the file), so no right `done` is ever larger."""
+        return sum(1 for end in self.answered if end <= moment)
+
+
+def one_slow(urls: Sequence[str], rng: random.Random, slow: float) -> dict[str, float]:
+    """Every download answers within 0.06 s but one, which takes `slow` seconds. That one is
+    never the last in the list, so waiting on the threads in list order shows it too."""
+    slow_index = rng.randrange(len(urls) - 1)
+    latency = {u: round(rng.uniform(0.01, 0.06), 3) for u in urls}
+    latency[urls[slow_index]] = slow
+    return latency
+
+
+def progress_run(
+    ctx: Context,
+    urls: Sequence[str],
+    *,
+    latency: float | dict[str, float],
+    latch: bool = False,
+    as_path: bool = False,
+) -> ProgressRun:
+    """Call download_with_progress(urls, out_dir, recorder) through ctx.call, with the
+    fixture serving the URLs and save_url recorded. out_dir is a str, or a Path if `as_path`."""
+    mod = ctx.load()
+    urls = list(urls)
+    folder = ctx.tmp_dir()
+    saves = record(mod, "save_url")
+    reports = ReportRecorder()
+    with serve(ctx, urls, latency=latency) as http:
+        if latch and urls:
+            http.latch(len(urls), timeout=LATCH_TIMEOUT)
+        given = folder if as_path else str(folder)
+        busy, cpu, start = runnable_time(), _thread_time(), _clock()
+        ctx.call(mod.download_with_progress, list(urls), given, reports)
+        end, cpu, busy = _clock(), _thread_time() - cpu, _minus(runnable_time(), busy)
+        at_return, in_flight = _names(folder), http.in_flight
+    return ProgressRun(
+        urls=urls,
+        out_dir=folder,
+        http=http,
+        saves=saves.calls,
+        reports=list(reports.reports),
+        dropped=reports.dropped,
+        caller=_current_thread(),
+        start=start,
+        end=end,
+        cpu=cpu,
+        runnable=busy,
+        written_at_return=at_return,
+        in_flight_at_return=in_flight,
+        written_after=_names(folder),
+        answered=[r.end for r in http.records],
+    )
+
+
+def runnable_time() -> float | None:
+    """Seconds the calling thread has spent running or ready to run (waiting for a free CPU
+    only), from Linux's scheduler statistics; None where they cannot be read."""
+    try:
+        with _open(_SCHEDSTAT, encoding="ascii") as f:
+            on_cpu, queued = f.read().split()[:2]
+        return (int(on_cpu) + int(queued)) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def _minus(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def _names(folder: Path) -> frozenset[str]:
+    return frozenset(p.name for p in folder.iterdir())
+
+
+def slow_run(ctx: Context, label: str) -> ProgressRun:
+    """3 to 5 seeded URLs, one of them SLOW seconds long, the others quick."""
+    rng = ctx.rng(label)
+    urls = make_urls(rng.randint(3, 5), rng)
+    return progress_run(ctx, urls, latency=one_slow(urls, rng, SLOW))
+
+
+def shown(report: Report) -> str:
+    args = [repr(a) for a in report.args] + [f"{k}={v!r}" for k, v in report.kwargs.items()]
+    return f"report({', '.join(args)})"
+
+
+def since(run: ProgressRun, moment: float) -> str:
+    return f"{moment - run.start:.2f} s"
+
+
+# ----------------------------------------------------------------- the checks
+
+
+@check("Every download runs in its own thread, all at once", points=2, requires="R1")
+def in_flight(ctx: Context) -> None:
+    rng = ctx.rng()
+    urls = make_urls(rng.randint(3, 5), rng)
+    run = progress_run(ctx, urls, latency=0.02, latch=True)
+    by_caller = [r for r in run.http.records if r.thread_id == run.caller.ident]
+    if by_caller:
+        raise CheckFailed(
+            "download_with_progress downloaded in the thread that called it",
+            expected="every download in a thread of its own; the calling thread only starts "
+            "them and reports",
+            got=f"{by_caller[0].url} was fetched by {run.caller.name}",
+            hint="Start a Thread(target=save_url, args=(url, path)) for every URL; do not "
+            "call save_url yourself.",
+        )
+    if len(run.saves) != len(urls):
+        raise CheckFailed(
+            f"save_url was called {len(run.saves)} times for {len(urls)} URLs",
+            expected="the given save_url(url, path) once per URL, each in its own thread",
+            got=f"{len(run.saves)} calls of save_url",
+            hint="Download with the given function: Thread(target=save_url, args=(url, path)), "
+            "not requests.get of your own.",
+        )
+    counts = Counter(r.url for r in run.http.records)
+    missing = [u for u in urls if counts[u] == 0]
+    if missing:
+        raise CheckFailed(
+            f"{len(missing)} of the {len(urls)} URLs were never downloaded",
+            expected=f"one download for each of the {len(urls)} URLs",
+            got=f"never requested: {', '.join(missing[:3])}",
+            hint="Start one thread for every URL: `for i, url in enumerate(urls)`.",
+        )
+    if not run.http.latch_filled:
+        raise CheckFailed(
+            "Your downloads did not wait for their servers at the same time",
+            expected=f"all {len(urls)} requests in flight at once",
+            got=f"at most {run.http.peak_in_flight} in flight at once",
+            hint="Start every thread first, then watch them; waiting for one thread before "
+            "starting the next makes the downloads run one after another.",
+        )
+
+
+@check("result_{i}.txt holds URL i's page", points=2, requires="R2")
+def files(ctx: Context) -> None:
+    rng = ctx.rng()
+    urls = make_urls(rng.randint(3, 5), rng)
+    run = progress_run(ctx, urls, latency=staggered(urls))
+    require_files(pages(ctx, urls), run.out_dir, urls)
+
+
+@check("The caller reports at least every 0.1 s while downloads run", points=3, requires="R3")
+def reports(ctx: Context) -> None:
+    run = slow_run(ctx, "reports")
+    others = [r for r in run.reports if r.thread is not run.caller]
+    if others:
+        raise CheckFailed(
+            f"report was called from {others[0].thread.name}, not from the calling thread",
+            expected=f"every report(done, total) call made by {run.caller.name}, the thread "
+            "that called download_with_progress",
+            got=f"{len(others)} of the {len(run.reports)} calls came from other threads",
+            hint="Do not call report in the thread function. The caller starts the threads, "
+            "then loops: count the finished threads, report, sleep a little.",
+        )
+    window_end = run.last_download_end
+    moments = [run.start] + [r.time for r in run.reports if r.time < window_end] + [window_end]
+    gaps = [(b - a, a) for a, b in zip(moments, moments[1:])]
+    gap, at = max(gaps)
+    if gap <= GAP_LIMIT:
+        return
+    during = len(moments) - 2
+    raise CheckFailed(
+        f"No report for {gap:.2f} s while downloads were running",
+        expected=f"report(done, total) at least every {REPORT_EVERY:g} s until the last "
+        f"download finished ({since(run, window_end)} after the call)",
+        got=f"{during} report(s) while downloads ran; none from {since(run, at)} to "
+        f"{since(run, at + gap)}",
+        hint="Report inside a loop that runs while any thread is alive, and wait only a "
+        "little in it (time.sleep(0.05)): join() waits for a whole download.",
+    )
+
+
+@check("done counts the finished downloads, total the URLs", points=3, requires="R4")
+def done_counts(ctx: Context) -> None:
+    run = slow_run(ctx, "done")
+    previous: Report | None = None
+    for k, rep in enumerate(run.reports):
+        done, total = rep.pair
+        if type(total) is not int or total != run.total:
+            raise CheckFailed(
+                f"report was given total={total!r}",
+                expected=f"total = len(urls) = {run.total} at every call",
+                got=f"call {k + 1}: {shown(rep)}",
+                hint="total is the number of URLs: pass len(urls) every time.",
+            )
+        low = run.finished_by(rep.time - LAG)
+        high = run.finished_by(rep.time)
+        if type(done) is not int or not low <= done <= high:
+            right = f"{low}" if low == high else f"between {low} and {high}"
+            raise CheckFailed(
+                f"report was given done={done!r} when {high} download(s) had finished",
+                expected=f"done = the number of finished download threads: {right} at "
+                f"{since(run, rep.time)}",
+                got=f"call {k + 1}: {shown(rep)}",
+                hint="Count the threads that are no longer alive, each time you report: "
+                "sum(not t.is_alive() for t in threads).",
+            )
+        if previous is not None and done < previous.pair[0]:
+            raise CheckFailed(
+                "done went down between two reports",
+                expected="done never decreases: finished threads stay finished",
+                got=f"{shown(previous)} then {shown(rep)}",
+                hint="Count the threads that have finished, not the ones still running.",
+            )
+        previous = rep
+
+
+@check("The caller waits between reports instead of spinning", points=2, requires="R5")
+def no_busy_wait(ctx: Context) -> None:
+    run = slow_run(ctx, "busy")
+    wall = run.end - run.start
+    count = len(run.reports) + run.dropped
+    if run.runnable is not None:
+        share = run.runnable / wall
+        if run.runnable <= max(BUSY_MIN, BUSY_SHARE * wall):
+            return
+        expected = f"the calling thread asleep most of the time (busy at most {BUSY_SHARE:.0%})"
+        got = (
+            f"it was busy {share:.0%} of the {wall:.2f} s (running, or ready to run and "
+            f"waiting only for a free CPU), with {count} report(s)"
+        )
+    else:
+        allowed = max(CPU_MIN, CPU_SHARE * wall)
+        if run.cpu <= allowed:
+            return
+        expected = f"almost no CPU while the downloads run: at most {allowed:.2f} s in {wall:.2f} s"
+        got = f"{run.cpu:.2f} s of CPU in {wall:.2f} s, with {count} report(s)"
+    raise CheckFailed(
+        "The calling thread kept a CPU busy while it waited (busy waiting)",
+        expected=expected,
+        got=got,
+        hint="Wait a little in every round of your loop: time.sleep(0.05), or "
+        "event.wait(0.05) / t.join(timeout=0.05). Checking is_alive() in a tight loop never "
+        "lets the CPU rest.",
+    )
+
+
+@check("report(total, total) comes once, last, after every download", points=2, requires="R6")
+def final_report(ctx: Context) -> None:
+    rng = ctx.rng()
+    urls = make_urls(rng.randint(3, 5), rng)
+    run = progress_run(ctx, urls, latency=one_slow(urls, rng, 0.15))
+    n = run.total
+    if not run.reports or run.reports[-1].pair != (n, n):
+        got = shown(run.reports[-1]) if run.reports else "report was never called"
+        raise CheckFailed(
+            f"The last call was not report({n}, {n})",
+            expected=f"report({n}, {n}) as the very last call, when every download is done",
+            got=f"the last call was {got}",
+            hint="After the loop (and the joins), call report(len(urls), len(urls)) once.",
+        )
+    last = run.reports[-1]
+    if last.time < run.last_download_end:
+        raise CheckFailed(
+            f"report({n}, {n}) came before every download had finished",
+            expected=f"report({n}, {n}) after the last download, which finished "
+            f"{since(run, run.last_download_end)} after the call",
+            got=f"it came at {since(run, last.time)}",
+            hint="Make the last report after the loop, once every thread has finished.",
+        )
+    # The workshop's `while any(t.is_alive() ...)` loop may count total done inside the loop
+    # if the last thread ends between its test and its count: one repeat is allowed for that.
+    finals = [r for r in run.reports if r.pair == (n, n)]
+    if len(finals) > 2:
+        raise CheckFailed(
+            f"report({n}, {n}) was called {len(finals)} times",
+            expected=f"report({n}, {n}) once, as the last call",
+            got=f"{len(finals)} calls of report({n}, {n})",
+            hint="Report the end once, after the loop, not once per thread you join.",
+        )
+
+
+@check("download_with_progress returns when every thread is done", points=2, requires="R7")
+def returns_when_done(ctx: Context) -> None:
+    rng = ctx.rng()
+    urls = make_urls(rng.randint(3, 5), rng)
+    run = progress_run(ctx, urls, latency=one_slow(urls, rng, 0.15))
+    ctx.require_joined("download_with_progress(...)")
+    later = sorted(run.written_after - run.written_at_return)
+    if run.in_flight_at_return or later:
+        raise CheckFailed(
+            "download_with_progress returned before the downloads finished",
+            expected="every file written when it returns",
+            got=f"{run.in_flight_at_return} request(s) still in flight at the return; written "
+            f"after it: {', '.join(later) or 'none'}",
+            hint="Keep reporting until every thread has finished, then join them all.",
+        )
+
+
+# Graded hints for `make hint TASK=progress`: one more each time, never the answer.
+HINTS = (
+    "Start the threads exactly as in the downloader, but do not join them straight away: a "
+    "join() blocks the caller until that download is over, and then nothing can be reported.",
+    "Instead, loop as long as any thread is alive. In each round, count the threads that are "
+    "no longer alive, pass that count and len(urls) to report, then sleep for a short while "
+    "(0.05 s). Without the sleep the loop spins and burns a CPU core.",
+    "Only the thread that called your function may call report: the thread function just "
+    "downloads. When the loop ends, every thread is finished; join them (it returns at "
+    "once) and make the last call, with both numbers equal to the number of URLs.",
+    "`done` must be counted afresh in every round and never go down: count the finished "
+    "threads (not the running ones), over all the threads, not just the one you wait for.",
+)
