@@ -620,7 +620,7 @@ def require_processes(run: Run) -> None:
 
 
 def require_finished(ctx: Context, run: Run) -> None:
-    """Nothing the call started still ran when it returned (R3, R6)."""
+    """Nothing the call started still ran when it returned, and it counted (R3, R6)."""
     ctx.require_joined(
         run.call_text,
         hint="Use the pool in a `with` block (or call its shutdown()): it waits for its "
@@ -633,6 +633,16 @@ def require_finished(ctx: Context, run: Run) -> None:
             got=f"processes still running at the return: {', '.join(map(str, run.alive))}",
             hint="Use the pool in a `with` block: it shuts the pool down and waits for its "
             "processes when the block ends.",
+        )
+    if not run.calls:  # nothing counted: no worker ran, so "all finished" would judge nothing
+        workers = "threads" if run.way == THREADS else "processes"
+        raise CheckFailed(
+            f"{run.way} returned without calling count_primes at all",
+            expected=f"{run.call_text} to count the {len(run.inputs.ranges)} pairs in "
+            f"{run.inputs.n} {workers}, every one of them finished when it returns",
+            got=f"returned {run.result!r}, and count_primes was never called",
+            hint=f"Open the pool in a `with` block and, in it, hand count_primes to its "
+            f"{workers}: sum(pool.map(count_primes, starts, stops)).",
         )
 
 

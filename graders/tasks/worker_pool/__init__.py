@@ -427,11 +427,33 @@ def require_pool_files(ctx: Context, run: PoolRun) -> None:
         ) from None
 
 
+def nothing_downloaded(run: PoolRun, why: str) -> CheckFailed:
+    """The call returned without a single download: there is nothing for the check to judge."""
+    return CheckFailed(
+        "download_with_workers returned without downloading anything",
+        expected=f"{run.at_once} workers downloading the {len(run.urls)} URLs: {why}",
+        got=f"{run.call_text()} returned, and no URL was requested ({run.setting()})",
+        hint="Start n_workers threads with target=worker; each worker pops (i, url) jobs off "
+        "the shared list and calls save_url on them until the list is empty.",
+    )
+
+
+def require_workers_done(ctx: Context, run: PoolRun) -> None:
+    """The workers ran, and all had finished when the call returned (R7)."""
+    ctx.require_joined(run.call_text())
+    if not run.http.records and not run.http.refused:
+        raise nothing_downloaded(run, "every one of them finished when it returns")
+
+
 def require_shared(run: PoolRun) -> None:
     """While the first download was held, the other workers answered every other job."""
     http = run.http
     assert isinstance(http, HeldFixture)
-    if http.kept_up or http.held is None:
+    if http.held is None:
+        raise nothing_downloaded(
+            run, "while one download is held up, the others take every job left"
+        )
+    if http.kept_up:
         return
     url, thread = http.held
     others, done = len(run.urls) - 1, http.answered_while_held
@@ -516,8 +538,7 @@ def shared_jobs(ctx: Context) -> None:
 @check("download_with_workers returns only when every worker is done", points=2, requires="R7")
 def joined(ctx: Context) -> None:
     n, m = pool_size(ctx)
-    run = run_pool(ctx, seeded_urls(ctx, m), n, latency=0.03)
-    ctx.require_joined(run.call_text())
+    require_workers_done(ctx, run_pool(ctx, seeded_urls(ctx, m), n, latency=0.03))
 
 
 @check(
