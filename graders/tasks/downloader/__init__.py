@@ -293,9 +293,10 @@ def files(ctx: Context) -> None:
     require_files(pages(ctx, urls), out_dir, urls)
 
 
-def require_done_at_return(ctx: Context, pending: int) -> None:
+def require_done_at_return(ctx: Context, pending: int, written: int) -> None:
     """R4: when download_threaded returned, no download was still going on and no thread it
-    started was still running (a thread alive after its download is still writing a file)."""
+    started was still running (a thread alive after its download is still writing a file),
+    and files had been written: returning having written none is not "every file written"."""
     if pending:
         raise CheckFailed(
             "download_threaded returned before the downloads finished",
@@ -309,6 +310,14 @@ def require_done_at_return(ctx: Context, pending: int) -> None:
         hint="Keep the Thread objects in a list and join() every one of them (not only the "
         "last one: `thread.join()` after the loop joins one thread) before returning.",
     )
+    if not written:
+        raise CheckFailed(
+            "download_threaded returned without writing any file",
+            expected="every result_{i}.txt written in out_dir when it returns",
+            got="out_dir was still empty when download_threaded returned",
+            hint="Start one thread per URL running save_url(url, path), with path "
+            "os.path.join(out_dir, f'result_{i}.txt'); then join() them all before returning.",
+        )
 
 
 def one_slow(urls: Sequence[str], slow: int, fast: float = 0.02) -> dict[str, float]:
@@ -327,8 +336,8 @@ def returns_when_done(ctx: Context) -> None:
         mod, out_dir = ctx.load(), ctx.tmp_dir()
         with serve(ctx, urls, latency=one_slow(urls, slow)) as http:
             ctx.call(mod.download_threaded, list(urls), str(out_dir))
-            pending = http.in_flight
-        require_done_at_return(ctx, pending)
+            pending, written = http.in_flight, len(list(out_dir.iterdir()))
+        require_done_at_return(ctx, pending, written)
 
 
 @check("Threaded is much faster than sequential", points=3, requires=("R1", "R2"))

@@ -260,8 +260,20 @@ def require_own_threads(run: NamedRun) -> None:
 
 
 def require_workers_print(run: NamedRun) -> None:
-    """Every worker thread printed at least one line itself."""
+    """Every worker thread printed at least one line itself (and there were worker threads:
+    no thread that ran means no worker printed anything)."""
     require_own_threads(run)
+    if run.urls and not run.workers:
+        raise CheckFailed(
+            "download_named returned without any worker thread downloading anything",
+            expected=f"{len(run.urls)} worker threads, each printing a line with its name and "
+            "its URL, saving it, then printing again",
+            got="no thread made a request, and so no worker printed anything"
+            + (f"; fetch was called {len(run.fetches)} time(s)" if run.fetches else ""),
+            details=_main_lines(run),
+            hint="Start one thread per URL with Thread(target=fetch, args=(name, url, path)), "
+            "and write fetch: print, save_url(url, path), print.",
+        )
     silent = [w for w in run.workers if not w.lines]
     if not silent:
         return
@@ -312,8 +324,19 @@ def require_names(run: NamedRun) -> None:
     """Every line a worker prints holds the name its fetch was given, and no two share one.
 
     A worker that never ran fetch is held to the free rule instead: a word in all its lines,
-    and no other worker's (`name_words`).
+    and no other worker's (`name_words`). With no fetch call and no line printed at all, no
+    name was given or printed: that fails too.
     """
+    if run.urls and not run.fetches and not any(w.lines for w in run.workers):
+        raise CheckFailed(
+            "download_named returned without running fetch: no worker was given a name",
+            expected="one thread per URL running fetch(name, url, path), each with its own name, "
+            "printing that name in every line",
+            got="fetch was never called and no worker thread printed a line",
+            details=_main_lines(run),
+            hint="In the loop over enumerate(urls), start Thread(target=fetch, "
+            "args=(f'Thread-{i}', url, path)); in fetch, print(f'{name}: downloading {url}').",
+        )
     for worker in run.workers:
         if worker.lines:
             _require_own_name(run, worker)
@@ -626,13 +649,23 @@ def files(ctx: Context) -> None:
 def joined(ctx: Context) -> None:
     urls = seeded_urls(ctx, url_count(ctx))
     mod, out_dir = ctx.load(), ctx.tmp_dir()
-    with serve(ctx, urls), JoinGate(mod):
+    with serve(ctx, urls) as http, JoinGate(mod):
         ctx.call(mod.download_named, list(urls), str(out_dir))
     ctx.require_joined(
         "download_named(urls, out_dir)",
         hint="Keep every Thread in a list; after starting them all, join() every one of them, "
         "not only the last: threads finish in any order.",
     )
+    # Read once the threads have settled: a worker held by the gate downloads after the return.
+    if not http.records:
+        raise CheckFailed(
+            "download_named returned without downloading anything: no thread did any work",
+            expected=f"{len(urls)} threads, each downloading its URL, all finished when "
+            "download_named returns",
+            got="no request reached the server, during the call or after it",
+            hint="Start one thread per URL running fetch(name, url, path), keep them in a list, "
+            "and join() every one of them before returning.",
+        )
 
 
 @check("download_named(URLS, '.') as the file's __main__ calls it", points=1, requires="R5")
