@@ -72,6 +72,39 @@ def _forbidden(source: Path, root: Path) -> bool:
     return rel.startswith(FORBIDDEN) and not rel.startswith(TEMPLATE.as_posix() + "/")
 
 
+WORKFLOW = ".github/workflows/check.yml"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+
+
+def classroom_steps() -> str:
+    """The workflow's steps for GitHub Classroom: one runner per task in the registry (its
+    `result` output is what the grading reporter reads), then the reporter, which sums them
+    into the points Classroom shows. Generated, so a new task needs no edit here."""
+    lines = []
+    for task in TASKS:
+        lines += [
+            f'      - name: "{task.id}: {task.title}"',
+            f"        id: {task.id}",
+            f"        run: .venv/bin/python -m graders classroom --task {task.id}",
+        ]
+    lines += ["      - name: Points", f"        uses: {REPORTER}", "        env:"]
+    lines += [
+        f'          {t.id.upper()}_RESULTS: "${{{{ steps.{t.id}.outputs.result }}}}"' for t in TASKS
+    ]
+    lines += ["        with:", f"          runners: {','.join(t.id for t in TASKS)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_workflow(template: str) -> str:
+    """The handout's workflow: the template with its task-steps region filled in."""
+    begin, end = (
+        template.index("      # BEGIN task steps"),
+        template.index("      # END task steps"),
+    )
+    end = template.index("\n", end) + 1
+    return template[:begin] + classroom_steps() + template[end:]
+
+
 def build(out: str | Path, root: Path = KIT_ROOT) -> list[str]:
     """Write the release into `out` (new, empty, or an earlier release); the files written."""
     out = Path(out)
@@ -80,7 +113,10 @@ def build(out: str | Path, root: Path = KIT_ROOT) -> list[str]:
     for rel, source in files.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if rel == WORKFLOW:
+            target.write_text(render_workflow(source.read_text(encoding="utf-8")))
+        else:
+            shutil.copyfile(source, target)
     (out / MARKER).write_text("Written by `make release`; a new release replaces this folder.\n")
     return sorted(files)
 
