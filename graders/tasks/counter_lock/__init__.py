@@ -484,11 +484,21 @@ def increment_calls(ctx: Context) -> None:
 def joined(ctx: Context) -> None:
     mod = ctx.load()
     n_threads, times = sizes(ctx, (5, 50))
+    calls = record(mod, "increment")
     gate = JoinGate()
-    gate.wrap(mod, "increment", hold_first=False)
+    gate.wrap(mod, "increment", hold_first=False)  # outermost: threads named after increment
     ctx.call(mod.run_threads, n_threads=n_threads, times=times)
     gate.open()
     ctx.settle()
+    if not calls.calls:  # no thread ran increment: nothing was waited for, R4 is not shown
+        raise CheckFailed(
+            f"{call_text(n_threads, times)} returned without calling increment at all",
+            expected=f"increment({times}) running in {n_threads} threads, all joined before "
+            "run_threads returns",
+            got="no call of increment, so no thread to join",
+            hint="Start n_threads threads with target=increment and args=(times,), then join() "
+            "each one before returning the counter.",
+        )
     try:
         ctx.require_joined(
             call_text(n_threads, times),

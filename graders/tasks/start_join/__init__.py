@@ -222,6 +222,19 @@ def described_calls(workers: Workers) -> list[str]:
     return sorted(described)
 
 
+def require_some_calls(workers: Workers, inputs: Inputs, hint: str) -> None:
+    """Nothing to judge unless worker ran: a run_workers that calls no worker meets no sentence."""
+    if workers.calls:
+        return
+    raise CheckFailed(
+        f"{inputs.text()} returned without calling worker at all",
+        expected=f"worker called once for each of the {len(inputs.names)} names, each in a "
+        "thread of its own",
+        got="no call of worker",
+        hint=hint,
+    )
+
+
 def require_once_per_name(workers: Workers, inputs: Inputs) -> None:
     """R1: worker called exactly once for each name, none missing, none twice, none made up."""
     called = called_names(workers)
@@ -242,7 +255,13 @@ def require_once_per_name(workers: Workers, inputs: Inputs) -> None:
 
 
 def require_given_args(workers: Workers, inputs: Inputs) -> None:
-    """R2: every call ran with the steps and delay run_workers was given."""
+    """R2: every call ran with the steps and delay run_workers was given (and there was one)."""
+    require_some_calls(
+        workers,
+        inputs,
+        hint="Create one Thread per name with target=worker and args=(name, steps, delay), "
+        "and start it.",
+    )
     for call in workers.calls:
         given = workers.given(call)
         if given is None:
@@ -263,8 +282,14 @@ def require_given_args(workers: Workers, inputs: Inputs) -> None:
             )
 
 
-def require_own_threads(workers: Workers) -> None:
-    """R3: no call in the main thread, and no two calls in one thread."""
+def require_own_threads(workers: Workers, inputs: Inputs) -> None:
+    """R3: some call, none in the main thread, and no two calls in one thread."""
+    require_some_calls(
+        workers,
+        inputs,
+        hint="Create a threading.Thread(target=worker, args=(name, steps, delay)) for each "
+        "name and call its start(): that runs worker in a new thread.",
+    )
     calls = workers.calls
     in_main = [c for c in calls if c.is_main_thread]
     if in_main:
@@ -322,7 +347,8 @@ def given_args(ctx: Context) -> None:
 
 @check("Each worker runs in a thread of its own", points=1, requires="R3")
 def own_threads(ctx: Context) -> None:
-    require_own_threads(run_recorded(ctx, draw_inputs(ctx), latch=True))
+    inputs = draw_inputs(ctx)
+    require_own_threads(run_recorded(ctx, inputs, latch=True), inputs)
 
 
 @check("All workers run at the same time", points=3, requires="R4")
@@ -336,9 +362,18 @@ def joined(ctx: Context) -> None:
     for inputs in (draw_inputs(ctx), draw_inputs(ctx, "one", sizes=(1,))):
         mod = ctx.load()
         with JoinGate() as gate:
-            stand_in(mod, gate=gate)
+            workers = stand_in(mod, gate=gate)
             run(ctx, mod, inputs)
         ctx.settle(SETTLE)
+        if len(inputs.names) > 1:
+            # no worker ran: nothing was waited for, so "returns when every worker is done" is
+            # not shown. The one-name run is there for a path of its own (an early return); a
+            # worker missing there is R1's business (one_per_name, edge_cases).
+            require_some_calls(
+                workers,
+                inputs,
+                hint="Start one thread per name running worker, then join every one of them.",
+            )
         ctx.require_joined(
             inputs.text(),
             hint="After starting all the threads, call join() on every one of them (not only "
@@ -356,6 +391,15 @@ def defaults(ctx: Context) -> None:
         run(ctx, mod, inputs)
         ctx.settle(SETTLE)
         runs.append(described_calls(workers))
+    if not runs[0]:  # two empty runs are equal, but run_workers() must run its two workers
+        raise CheckFailed(
+            "run_workers() with no arguments returned without calling worker at all",
+            expected='run_workers() to run worker("Thread-A", 3, 1.0) and '
+            'worker("Thread-B", 3, 1.0), each in a thread of its own',
+            got="no call of worker",
+            hint='Keep the signature as given: run_workers(names=("Thread-A", "Thread-B"), '
+            "steps=3, delay=1.0), and start one thread per name.",
+        )
     if runs[0] != runs[1]:
         raise CheckFailed(
             "run_workers() with no arguments does not use the defaults it was given",

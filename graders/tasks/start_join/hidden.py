@@ -24,7 +24,7 @@ def many_workers(ctx: Context) -> None:
     inputs = draw_inputs(ctx, sizes=(6, 7, 8))
     workers = run_recorded(ctx, inputs, latch=True)
     require_once_per_name(workers, inputs)
-    require_own_threads(workers)
+    require_own_threads(workers, inputs)
     require_overlap(workers, inputs)
 
 
