@@ -32,6 +32,7 @@ from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, location
 from graders.kit.interleave import ForcedInterleaving
 from graders.kit.observe import Call, CallRecorder, record
+from graders.kit.waitfor.tracked import TrackedLock, TrackedRLock
 
 REQUIREMENTS = {
     "R1": "run_threads sets the global counter back to 0 first, whatever it held before",
@@ -174,6 +175,11 @@ def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> Non
 
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _RELEASES = frozenset({"release", "__exit__"})
+# The wait-for graph (graders.kit.waitfor) hands the learner its own lock classes during a
+# check: their release is a Python method, seen as a "return" event, not a "c_return".
+_TRACKED_RELEASES = frozenset(
+    getattr(cls, name).__code__ for cls in (TrackedLock, TrackedRLock) for name in _RELEASES
+)
 
 
 def _spellings(files: Iterable[str]) -> frozenset[str]:
@@ -234,14 +240,19 @@ class TurnTaking:
             self._cond.notify_all()
 
     def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event != "c_return":
+        if event not in ("c_return", "return"):
             return
         if not self._active:
             sys.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
-        if getattr(arg, "__name__", None) not in _RELEASES:
+        if event == "return":  # a tracked lock's release: judge where it was called from
+            caller = frame.f_back
+            if frame.f_code not in _TRACKED_RELEASES or caller is None:
+                return
+            frame = caller
+        elif getattr(arg, "__name__", None) not in _RELEASES:
             return
-        if type(getattr(arg, "__self__", None)) not in _LOCK_TYPES:
+        elif type(getattr(arg, "__self__", None)) not in _LOCK_TYPES:
             return
         if frame.f_code.co_filename in self._files:
             self._released(threading.current_thread())
