@@ -93,7 +93,7 @@ def made_on_the_fly(into: Path) -> list[Hostile]:
 def options(sandbox: Sandbox) -> BatchOptions:
     run = RunOptions(
         sandbox=sandbox,
-        task_seconds=5.0,
+        task_seconds=10.0,  # a loaded machine (xdist) zeroes the memory hog's pages slowly
         submission_seconds=40.0,
         memory_bytes=768 * 1024**2,
     )

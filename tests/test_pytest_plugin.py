@@ -76,8 +76,8 @@ def test_the_solutions_pass_every_item_as_make_check_says(tmp_path: Path):
 def test_the_stubs_fail_every_item_with_the_learners_message_only(tmp_path: Path):
     got = compare(EXERCISES, tmp_path, [t.id for t in TASKS])
     assert got and not any(passed for passed, _ in got.values())
-    for _, text in got.values():
-        assert text.startswith("Not started yet") and "Hint:" in text
+    for _, text in got.values():  # a stub's given code may fail first (deadlock's transfer)
+        assert text and "Hint:" in text
         assert "Traceback" not in text and "graders/" not in text and "pytest_plugin" not in text
 
 
@@ -154,8 +154,8 @@ def test_k_and_m_select_items():
     assert list(collect("-k", "exact_total")) == [  # a check's function name
         f"exercises::counter_lock::{get_task('counter_lock').checks()[0].title}"
     ]
-    assert list(collect("-k", "downloader")) == [
-        i for i in item_ids(hidden=False) if "::downloader::" in i
+    assert list(collect("-k", "worker_pool")) == [  # an id no other task's id contains
+        i for i in item_ids(hidden=False) if "::worker_pool::" in i
     ]
 
 
