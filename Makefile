@@ -107,8 +107,11 @@ mutate: $(LEARNER_STAMP)  ## mutation testing of the checks (TASK=id, JOBS=n); b
 	@$(PY) -m graders mutate $(if $(TASK),--task $(TASK)) $(if $(JOBS),--jobs $(JOBS))
 
 
+# Most tests wait (latches, simulated latency, grading processes): four at once on 2 cores.
+TEST_JOBS ?= 4
+
 test: lint  ## the kit's own proof: graders pass every solution and kill every mutant
-	$(PY) -m pytest -m "not slow" tests
+	$(PY) -m pytest -m "not slow" -n $(TEST_JOBS) tests
 
 test-slow: $(INSTRUCTOR_STAMP)  ## 20x repetitions and other long runs
 	$(PY) -m pytest -m slow tests
