@@ -206,6 +206,19 @@ def async_run(
     )
 
 
+def require_downloads(run: AsyncRun, judged: str, hint: str) -> None:
+    """Nothing to judge unless a download ran: a call that downloads nothing meets no sentence."""
+    if run.http.records:
+        return
+    raise CheckFailed(
+        f"download_async returned without downloading anything, so {judged}",
+        expected=f"save_url(url, path) run through asyncio.to_thread for each of the "
+        f"{len(run.urls)} URLs",
+        got=f"no request for any of the {len(run.urls)} URLs",
+        hint=hint,
+    )
+
+
 def seeded_urls(ctx: Context, label: str = "") -> list[str]:
     """3 to MAX_AT_ONCE URLs from the seed: asyncio's own pool runs that many at once."""
     rng = ctx.rng(label)
@@ -307,6 +320,13 @@ def no_threads(ctx: Context) -> None:
             hint="Use `await asyncio.to_thread(save_url, url, path)`; the loop brings the "
             "threads and shuts them down when asyncio.run ends.",
         )
+    # no download ran: nothing ran in any thread, so R3's threads are not shown
+    require_downloads(
+        run,
+        "no download ran in asyncio's worker threads",
+        hint="In a coroutine, `await asyncio.to_thread(save_url, url, path)` for each URL, "
+        "gathered, and run it with asyncio.run.",
+    )
 
 
 @check("result_{i}.txt holds URL i's page, whatever order they finish in", points=2, requires="R4")
@@ -335,6 +355,13 @@ def returns_when_done(ctx: Context) -> None:
             f"after it: {', '.join(later) or 'none'}",
             hint="Await every download inside the coroutine that asyncio.run runs.",
         )
+    # no download ran: nothing was waited for, so R5 is not shown
+    require_downloads(
+        run,
+        "nothing was waited for",
+        hint="asyncio.run(download_all(urls, out_dir)), where download_all awaits "
+        "asyncio.gather of one asyncio.to_thread(save_url, url, path) per URL.",
+    )
 
 
 def require_coroutine_files(ctx: Context, run: AsyncRun) -> None:

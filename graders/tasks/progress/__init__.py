@@ -250,6 +250,32 @@ def since(run: ProgressRun, moment: float) -> str:
     return f"{moment - run.start:.2f} s"
 
 
+def require_downloads(run: ProgressRun, judged: str, hint: str) -> None:
+    """Nothing to judge unless a download ran: a call that downloads nothing meets no sentence."""
+    if run.http.records:
+        return
+    raise CheckFailed(
+        f"download_with_progress returned without downloading anything, so {judged}",
+        expected=f"save_url(url, path) running for each of the {run.total} URLs, each in a "
+        "thread of its own",
+        got=f"no request for any of the {run.total} URLs",
+        hint=hint,
+    )
+
+
+def require_reports(run: ProgressRun, judged: str, hint: str) -> None:
+    """Nothing to judge unless report was called."""
+    if run.reports:
+        return
+    raise CheckFailed(
+        f"download_with_progress never called report, so {judged}",
+        expected=f"report(done, total) called by the calling thread again and again while "
+        f"the {run.total} downloads run, and once at the end",
+        got="no call of report",
+        hint=hint,
+    )
+
+
 # ----------------------------------------------------------------- the checks
 
 
@@ -321,6 +347,13 @@ def reports(ctx: Context) -> None:
     gaps = [(b - a, a) for a, b in zip(moments, moments[1:])]
     gap, at = max(gaps)
     if gap <= GAP_LIMIT:
+        # no download ran: there was no stretch to report through, so R3 is not shown
+        require_downloads(
+            run,
+            "there was nothing to report on",
+            hint="Start a Thread(target=save_url, args=(url, path)) for every URL, then "
+            "report while any of them is alive.",
+        )
         return
     during = len(moments) - 2
     raise CheckFailed(
@@ -367,6 +400,19 @@ def done_counts(ctx: Context) -> None:
                 hint="Count the threads that have finished, not the ones still running.",
             )
         previous = rep
+    # no download or no report: no `done` was judged, so R4 is not shown
+    require_downloads(
+        run,
+        "no done could count finished downloads",
+        hint="Start a Thread(target=save_url, args=(url, path)) for every URL, then count "
+        "the finished ones each time you report.",
+    )
+    require_reports(
+        run,
+        "no done was given at all",
+        hint="In a loop while any thread is alive: report(sum(not t.is_alive() for t in "
+        "threads), len(urls)), then sleep a little.",
+    )
 
 
 @check("The caller waits between reports instead of spinning", points=2, requires="R5")
@@ -377,6 +423,7 @@ def no_busy_wait(ctx: Context) -> None:
     if run.runnable is not None:
         share = run.runnable / wall
         if run.runnable <= max(BUSY_MIN, BUSY_SHARE * wall):
+            require_waited(run)
             return
         expected = f"the calling thread asleep most of the time (busy at most {BUSY_SHARE:.0%})"
         got = (
@@ -386,6 +433,7 @@ def no_busy_wait(ctx: Context) -> None:
     else:
         allowed = max(CPU_MIN, CPU_SHARE * wall)
         if run.cpu <= allowed:
+            require_waited(run)
             return
         expected = f"almost no CPU while the downloads run: at most {allowed:.2f} s in {wall:.2f} s"
         got = f"{run.cpu:.2f} s of CPU in {wall:.2f} s, with {count} report(s)"
@@ -396,6 +444,17 @@ def no_busy_wait(ctx: Context) -> None:
         hint="Wait a little in every round of your loop: time.sleep(0.05), or "
         "event.wait(0.05) / t.join(timeout=0.05). Checking is_alive() in a tight loop never "
         "lets the CPU rest.",
+    )
+
+
+def require_waited(run: ProgressRun) -> None:
+    """R5 judges how the caller waits for the downloads: none to judge if none ran. (One
+    report after joins is a wait too: R3's business, not R5's.)"""
+    require_downloads(
+        run,
+        "the calling thread had nothing to wait for",
+        hint="Start a Thread(target=save_url, args=(url, path)) for every URL, then loop "
+        "while any is alive: report, then time.sleep(0.05).",
     )
 
 
@@ -449,6 +508,13 @@ def returns_when_done(ctx: Context) -> None:
             f"after it: {', '.join(later) or 'none'}",
             hint="Keep reporting until every thread has finished, then join them all.",
         )
+    # no download ran: nothing was waited for, so R7 is not shown
+    require_downloads(
+        run,
+        "nothing was waited for",
+        hint="Start a Thread(target=save_url, args=(url, path)) for every URL, keep "
+        "reporting while any is alive, then join them all.",
+    )
 
 
 # Graded hints for `make hint TASK=progress`: one more each time, never the answer.
