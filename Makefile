@@ -98,6 +98,20 @@ grade-one: $(LEARNER_STAMP)  ## grade SUBMISSION=dir into OUT=dir (SUMMARY=file,
 gradescope: $(LEARNER_STAMP)  ## the Gradescope autograder zip (OUT=file, default build/autograder.zip)
 	@$(PY) -m graders gradescope $(if $(OUT),--out "$(OUT)")
 
+## Instructors: speed (README: "Speed") ------------------------------------
+# make bench                 every standard row, 5 runs each, 100 submissions per batch
+# make bench QUICK=1         3 runs, 20 submissions per batch
+# make bench BASELINE=dir    the same rows on another checkout too, alternating (same sitting)
+QUICK      ?=
+BASELINE   ?=
+BENCH_ARGS ?=
+
+.PHONY: bench
+
+bench: $(INSTRUCTOR_STAMP)  ## time check, watch, grade-one, grade (QUICK=1, BASELINE=dir) -> build/bench.json
+	@$(PY) -m graders bench $(if $(QUICK),--quick) $(if $(BASELINE),--baseline "$(BASELINE)") \
+		$(if $(ISOLATION),--isolation $(ISOLATION)) $(if $(JOBS),--jobs $(JOBS)) $(BENCH_ARGS)
+
 ## The kit itself ------------------------------------------------------------
 # make mutate [TASK=id] [JOBS=n]   mutants of every solution, graded; survivors must be killed
 #                                  or listed in fixtures/mutation/equivalent.txt

@@ -24,6 +24,7 @@ INSTRUCTOR_COMMANDS = (
     "mutate",
     "gradescope",
     "gradescope-run",
+    "bench",
 )
 COMMANDS = {
     **{name: "learner" for name in LEARNER_COMMANDS},
