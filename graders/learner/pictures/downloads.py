@@ -17,8 +17,9 @@ from typing import Any
 from graders.kit.feedback import CheckFailed, describe_exception
 from graders.kit.thread_watch import ThreadWatch
 
-# Task id -> the learner's function that downloads with threads, f(urls, out_dir) (DESIGN.md's
-# contract). A new downloading task adds one line here to get a timeline and a demo.
+# Task id -> the learner's function that downloads with threads, f(urls, out_dir) (the
+# exercise contract in docs/design.md). A new downloading task adds one line here to get a
+# timeline and a demo.
 DOWNLOAD_TASKS: dict[str, str] = {
     "downloader": "download_threaded",
     "named_workers": "download_named",
