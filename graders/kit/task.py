@@ -68,9 +68,6 @@ class Task:
         """
         return int(getattr(self.suite(), "PROCESS_CAP", 0))
 
-    def hints(self) -> tuple[str, ...]:
-        return tuple(getattr(self.suite(), "HINTS", ()))
-
     def checks(self, *, hidden: bool = False) -> list[Check]:
         """Visible checks, followed by the hidden ones when `hidden` is set and installed."""
         found = checks_in(self.suite())
