@@ -2,7 +2,9 @@
 
 Each command lives in graders/<audience>/commands/<name>.py with HELP, add_arguments(parser)
 and run(args) -> exit code; this module only lists them and dispatches. A learner's release
-has no graders/instructor/, so only the learner's commands show there.
+has no graders/instructor/, so only the learner's commands show there. Only the module of the
+command that runs is imported, and it imports its heavy dependencies inside run(): `check
+--help` costs a bare interpreter and argparse, not rich, requests and the engine.
 """
 
 from __future__ import annotations
@@ -33,21 +35,36 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m graders", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    modules = {}
-    for name in COMMANDS:
-        module = _command_module(name)
-        if module is None:
-            continue
+    modules = _modules(_wanted(argv)) or _modules(tuple(COMMANDS))
+    for name, module in modules.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
-        modules[name] = module
     args = parser.parse_args(argv)
     try:
         return modules[args.command].run(args)
     except ValueError as exc:  # an unknown task id, a missing folder: the caller's mistake
         parser.error(str(exc))
     return 2
+
+
+def _wanted(argv: Sequence[str]) -> tuple[str, ...]:
+    """The commands whose modules must be imported: only the one named first in `argv`.
+
+    A command's module imports what it needs (rich, requests, the engine) only when it runs,
+    and the others are not imported at all, so `check --help` or `hint` start in a fraction of
+    the time. Without a known command (`--help`, a typo) every command is listed, as before.
+    """
+    if argv and argv[0] in COMMANDS:
+        return (argv[0],)
+    return tuple(COMMANDS)
+
+
+def _modules(names: tuple[str, ...]) -> dict[str, ModuleType]:
+    """The installed ones of these commands' modules, by command name."""
+    found = {name: _command_module(name) for name in names}
+    return {name: module for name, module in found.items() if module is not None}
 
 
 def _command_module(name: str) -> ModuleType | None:

@@ -13,18 +13,19 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from graders.engine.isolated import run_isolated
-from graders.engine.runner import TaskResult, new_seed
-from graders.learner import job_summary, terminal
-from graders.learner.pictures.downloads import DOWNLOAD_TASKS
-from graders.learner.pictures.timeline import record_timeline
-from graders.learner.pictures.timeline_view import render
-from graders.learner.session import LearnerState
 from graders.paths import KIT_ROOT
 from graders.tasks import TASKS, Task, get_task
+
+# rich, the engine, requests (through the timeline) are imported where they are used: `--help`,
+# and the commands that borrow this module's helpers (watch, demo, timeline), start without
+# paying for what they never run (graders.cli imports only the command that runs).
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from graders.engine.runner import TaskResult
+    from graders.learner.session import LearnerState
 
 HELP = "check your exercises (make check)"
 
@@ -46,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from graders.engine.runner import new_seed
+    from graders.learner import terminal
+    from graders.learner.pictures.downloads import DOWNLOAD_TASKS
+    from graders.learner.session import LearnerState
+
     tasks = [get_task(args.task)] if args.task else list(TASKS)
     seed = args.seed if args.seed is not None else new_seed()
     console = Console(highlight=False)
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if failing := terminal.next_task(results):
         console.print(f"[dim]seed {seed} · replay: {replay_command(failing.task, seed, args)}[/]")
     if args.summary:
+        from graders.learner import job_summary
+
         job_summary.append(args.summary, results, {t.id: t for t in TASKS})
     if not args.task and Path(args.submission).resolve() == DEFAULT_SUBMISSION.resolve():
         remember_next_up(results, LearnerState(args.state_dir))
@@ -68,6 +78,9 @@ def check_tasks(
     console: Console, tasks: list[Task], folder: Path, *, seed: int, hidden: bool = False
 ) -> tuple[list[TaskResult], dict[str, str]]:
     """Every task's result, in order, and what the learner's code printed in each."""
+    from graders.engine.isolated import run_isolated
+    from graders.learner import terminal
+
     results, outputs = [], {}
     with terminal.progress(console, len(tasks)) as progress:
         for index, task in enumerate(tasks):
@@ -88,6 +101,8 @@ def show(
     verbose: bool,
 ) -> None:
     """The table, then the first failing task in full (every one with `verbose`)."""
+    from graders.learner import terminal
+
     tasks = {t.id: t for t in TASKS}
     console.print(terminal.summary_table(results, tasks))
     shown = results if verbose else [r for r in results if not r.passed][:1]
@@ -113,6 +128,9 @@ def replay_command(task_id: str, seed: int, args: argparse.Namespace) -> str:
 
 def show_timeline(console: Console, task_id: str, folder: Path) -> None:
     """The timeline of the task's requests, the learner's threads next to the sequential run."""
+    from graders.learner.pictures.timeline import record_timeline
+    from graders.learner.pictures.timeline_view import render
+
     with console.status("Drawing the timeline of your requests...", spinner="dots"):
         timeline = record_timeline(task_id, folder)
     console.print()
@@ -121,6 +139,8 @@ def show_timeline(console: Console, task_id: str, folder: Path) -> None:
 
 def remember_next_up(results: list[TaskResult], state: LearnerState) -> None:
     """Note the task next up in the learner's folder, for `make hint` without TASK=."""
+    from graders.learner import terminal
+
     nxt = terminal.next_task(results)
     state.write("progress", {"next_up": nxt.task if nxt else None})
 
