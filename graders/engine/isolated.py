@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
+from graders.engine import zygote
 from graders.engine.channel import Opened, Secret, unseal
 from graders.engine.runner import CheckResult, TaskResult
 from graders.engine.sandbox import Sandbox
@@ -94,10 +95,7 @@ def run_isolated(
         copy = copy_modules(Path(submission), workdir)
         (workdir / "tmp").mkdir()
         read_fd, write_fd = os.pipe()
-        cmd = [
-            sys.executable,
-            "-m",
-            "graders.engine.worker",
+        args = [
             f"--task={task.id}",
             f"--submission={copy}",
             f"--seed={seed}",
@@ -105,17 +103,7 @@ def run_isolated(
         ] + (["--hidden"] if hidden else [])
         hidden_file = task.files().hidden if hidden else None
         try:
-            proc = subprocess.Popen(
-                sandbox.wrap(cmd, workdir=workdir, hidden_file=hidden_file),
-                cwd=workdir,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                env=_child_env(workdir, sandbox),
-                start_new_session=True,
-                preexec_fn=lambda: _apply_limits(limits),
-            )
+            proc = _start(args, sandbox, workdir, hidden_file, write_fd, limits)
         finally:
             os.close(write_fd)
         with _live_lock:
@@ -140,6 +128,47 @@ def run_isolated(
     run.output = output.text()
     run.seconds = time.monotonic() - start
     return run
+
+
+class GradingProcess(Protocol):
+    """What run_isolated needs of the grading process: a Popen, or a zygote's Forked."""
+
+    pid: int
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def _start(
+    args: list[str],
+    sandbox: Sandbox,
+    workdir: Path,
+    hidden_file: Path | None,
+    write_fd: int,
+    limits: Limits,
+) -> GradingProcess:
+    """The grading process running graders.engine.worker with `args`: forked from the warm
+    zygote where the level allows (graders.engine.zygote says why that is as safe), else a
+    fresh interpreter, wrapped by the sandbox, as always."""
+    env = _child_env(workdir, sandbox)
+    forked = zygote.fork_worker(
+        args, sandbox=sandbox, cwd=workdir, env=env, limits=limits, result_fd=write_fd
+    )
+    if forked is not None:
+        return forked
+    cmd = [sys.executable, "-m", "graders.engine.worker", *args]
+    return subprocess.Popen(
+        sandbox.wrap(cmd, workdir=workdir, hidden_file=hidden_file),
+        cwd=workdir,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(write_fd,),
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: _apply_limits(limits),
+    )
 
 
 def stop_all() -> None:
@@ -199,7 +228,7 @@ def _find_prctl() -> Callable[..., int] | None:
 _prctl = _find_prctl()
 
 
-def _hand_over(proc: subprocess.Popen[bytes], secret: Secret) -> None:
+def _hand_over(proc: GradingProcess, secret: Secret) -> None:
     """Give the child its key on stdin, then close stdin (a child that died early is fine)."""
     if proc.stdin is None:
         raise RuntimeError("the grading process has no stdin pipe")
@@ -254,7 +283,7 @@ def _read(fd: int) -> bytes:
         return b""
 
 
-def _wait(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
+def _wait(proc: GradingProcess, seconds: float) -> int | None:
     """The exit code, or None when the process had to be killed for running too long."""
     try:
         return proc.wait(timeout=max(seconds, 0.1))

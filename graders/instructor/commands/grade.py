@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from graders.engine import zygote
 from graders.instructor.batch.options import add_run_arguments, default_jobs, run_options
 from graders.instructor.batch.pipeline import BatchOptions, grade_batch, submissions_in
 from graders.instructor.batch.summary import grades_table, progress_bar
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     submissions, out = Path(args.submissions), Path(args.out)
     total = len(submissions_in(submissions, out))
     options = BatchOptions(run_options(args), jobs=args.jobs, regrade=args.regrade)
+    zygote.warm_up(options.run.sandbox.level)  # imports while the submissions are read
     console.print(f"Isolation: {options.run.sandbox.describe()}")
     console.print(f"{total} submissions in {submissions}, {options.jobs} at a time, into {out}")
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from graders.engine import zygote
 from graders.instructor.batch import gradescope, markdown
 from graders.instructor.batch.isolate import prepare
 from graders.instructor.batch.load import Submission, learner_id
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not (source.is_dir() or source.suffix.lower() == ".zip" and source.is_file()):
         raise ValueError(f"{source} is neither a folder nor a .zip file")
     options = run_options(args)
+    zygote.warm_up(options.sandbox.level)  # imports while the submission is prepared
     console = Console(highlight=False, stderr=False)
     console.print(f"Isolation: {options.sandbox.describe()}")
     learner = learner_id(args.learner or source.resolve().stem)

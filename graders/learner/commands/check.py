@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from graders.engine import zygote
+
+    zygote.warm_up()  # the grading processes' imports, while this one imports rich
     from rich.console import Console
 
     from graders.engine.runner import new_seed
