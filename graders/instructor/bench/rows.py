@@ -203,9 +203,25 @@ def _batch(kind: str) -> Measure:
         count = len(list(folder.iterdir()))
         ok = sample.code == 0 and _batch_ok(kind, grades, inputs, count)
         rate = count / sample.wall * 60 if sample.wall > 0 else 0.0
-        return Measurement([rate], [sample.cpu], grades["students"], ok)
+        note = "" if ok else "unexpected: " + "; ".join(_unexpected(kind, out, inputs))
+        return Measurement([rate], [sample.cpu], grades["students"], ok, note)
 
     return measure
+
+
+def _unexpected(kind: str, out: Path, inputs: Inputs) -> list[str]:
+    """The checks that failed where they should not have (a solution's, or a task that the
+    submission's mutant does not touch), with their message: the flaky ones, for the report."""
+    found = []
+    for results in sorted(out.glob("*/results.json")):
+        learner = results.parent.name
+        mutated = inputs.mutant_of.get(learner, "/").partition("/")[0] if kind == "mutants" else ""
+        for test in json.loads(results.read_text()).get("tests", []):
+            task = (test.get("tags") or [""])[0]
+            if test.get("score", 0) < test.get("max_score", 0) and task != mutated:
+                first = str(test.get("output", "")).strip().splitlines()[:1]
+                found.append(f"{learner} {test.get('name')}: {' '.join(first)[:120]}")
+    return found
 
 
 def _batch_ok(
