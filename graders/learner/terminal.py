@@ -164,6 +164,14 @@ def where_line(where: str) -> int | None:
     return int(found["line"]) if found else None
 
 
+def warm_up_excerpts() -> None:
+    """Compile the Python lexer's rules now (~0.1 s, once per process) rather than when the
+    first failure's code excerpt is drawn: `make check` calls it while other tasks still run."""
+    from pygments.lexers import get_lexer_by_name
+
+    get_lexer_by_name("python")
+
+
 def code_excerpt(where: str, source: Path | None) -> Syntax | None:
     """The learner's lines around `where`, numbered, the line itself highlighted."""
     line = where_line(where)

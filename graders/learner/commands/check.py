@@ -91,6 +91,7 @@ def check_tasks(
 
     runs: dict[str, IsolatedRun] = {}
     lock = threading.Lock()
+    warming = threading.Event()
 
     def one(index: int, task: Task) -> None:
         with lock:
@@ -99,6 +100,11 @@ def check_tasks(
         with lock:
             progress.finish(run.result)
             runs[task.id] = run
+            first_failure = not run.result.passed and not warming.is_set()
+            if first_failure:
+                warming.set()
+        if first_failure:  # a failure will be shown: get its excerpt ready meanwhile
+            terminal.warm_up_excerpts()
 
     with terminal.progress(console, len(tasks)) as progress:
         with ThreadPoolExecutor(max_workers=check_jobs(len(tasks))) as pool:
