@@ -123,10 +123,12 @@ mutate: $(LEARNER_STAMP)  ## mutation testing of the checks (TASK=id, JOBS=n); b
 
 # Most tests wait (latches, simulated latency, grading processes): three at once on 2 cores
 # (four loaded the machine enough to flake a thread count in worker_pool once in 756 tests).
+# A file whose tests share a module-scoped fixture (nbgrader's course, the hostile batch) stays
+# in one worker (--dist loadgroup).
 TEST_JOBS ?= 3
 
 test: lint  ## the kit's own proof: graders pass every solution and kill every mutant
-	$(PY) -m pytest -m "not slow" -n $(TEST_JOBS) tests
+	$(PY) -m pytest -m "not slow" -n $(TEST_JOBS) --dist loadgroup tests
 
 test-slow: $(INSTRUCTOR_STAMP)  ## 20x repetitions and other long runs
 	$(PY) -m pytest -m slow tests

@@ -23,6 +23,10 @@ from graders.instructor.batch.run import RunOptions
 from graders.tasks import get_task
 from tests.conftest import ROOT, SOLUTIONS
 
+# Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("batch_hostile")
+
 HOSTILE = ROOT / "fixtures" / "hostile"
 GUARD_ONLY = ("write_kit", "read_solution", "network", "proc_mem", "signal_parent")
 

@@ -21,6 +21,10 @@ from graders.tasks import TASKS
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 from tests.learner_cli import graders
 
+# Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("learner_release")
+
 HIDDEN_FILES = sorted(t.files().hidden for t in TASKS if t.files().hidden.exists())
 VISIBLE_FILES = sorted(t.files().visible for t in TASKS)
 TEMPLATE_TARGETS = {"help", "check", "hint", "watch", "timeline", "demo", "clean"}

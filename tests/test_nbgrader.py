@@ -35,6 +35,10 @@ from graders.instructor.course import build, regions
 from graders.tasks import TASKS, Task
 from tests.conftest import EXERCISES, FIXTURES, ROOT, SOLUTIONS, all_mutants
 
+# Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("nbgrader")
+
 ASSIGNMENT = build.ASSIGNMENT
 SEED = "20261125"
 MUTANT_TASK, MUTANT = "counter_lock", FIXTURES / "counter_lock" / "mutants" / "no_lock.py"

@@ -25,6 +25,10 @@ from graders.learner import notebook
 from graders.tasks import TASKS
 from tests.conftest import EXERCISES, SOLUTIONS, all_mutants, submission_of
 
+# Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("nbgrader_course")
+
 FIRST = TASKS[0]
 
 
