@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from graders.engine.isolated import IsolatedRun, Limits, run_isolated
@@ -44,44 +45,69 @@ def run_submission(
     options: RunOptions,
     stop: threading.Event | None = None,
     after_task: Callable[[list[IsolatedRun]], None] | None = None,
+    tasks_at_once: int = 1,
 ) -> tuple[int, list[IsolatedRun]]:
     """The seed used and one IsolatedRun per registered task, in registry order.
 
     When `stop` is set (the batch was interrupted) no further task starts. `after_task` is
-    given the runs so far each time a task ends (Gradescope's partial results.json).
+    given the runs finished so far, in registry order, each time a task ends (Gradescope's
+    partial results.json). `tasks_at_once` > 1 runs the tasks side by side (grade-one: one
+    submission, so its wall time is the slowest task's rather than the sum); each task still
+    has its own limit, within the submission's budget.
     """
     seed = learner_seed(prepared.learner, options.seed)
     start = time.monotonic()
-    runs = []
-    for task in TASKS:
+    finished: dict[str, IsolatedRun] = {}
+    lock = threading.Lock()
+
+    def one(task: Task) -> None:
         if stop is not None and stop.is_set():
-            break
-        left = options.submission_seconds - (time.monotonic() - start)
-        if prepared.problem or not prepared.has(task.module):
-            why = prepared.problem or f"{task.module} is not in the submission"
-            runs.append(not_run(task, seed, why, "Hand in the file with the name from exercises/."))
-        elif left < 1.0:
-            runs.append(not_run(task, seed, _budget(options), "Make each task finish quickly."))
-        else:
-            limits = Limits(
-                seconds=min(options.task_seconds, left),
-                memory_bytes=options.memory_bytes,
-                output_bytes=options.output_bytes,
-            )
-            runs.append(
-                run_isolated(
-                    task.id,
-                    prepared.folder,
-                    seed=seed,
-                    hidden=True,
-                    limits=limits,
-                    sandbox=options.sandbox,
-                    stop=stop,
-                )
-            )
+            return
+        run = _run_task(task, prepared, options, seed, start, stop)
+        with lock:
+            finished[task.id] = run
+            so_far = [finished[t.id] for t in TASKS if t.id in finished]
         if after_task is not None:
-            after_task(runs)
-    return seed, runs
+            after_task(so_far)
+
+    if tasks_at_once > 1:
+        with ThreadPoolExecutor(max_workers=tasks_at_once) as pool:
+            list(pool.map(one, TASKS))
+    else:
+        for task in TASKS:
+            one(task)
+    return seed, [finished[t.id] for t in TASKS if t.id in finished]
+
+
+def _run_task(
+    task: Task,
+    prepared: Prepared,
+    options: RunOptions,
+    seed: int,
+    start: float,
+    stop: threading.Event | None,
+) -> IsolatedRun:
+    """One task of the submission, within what is left of the submission's budget."""
+    left = options.submission_seconds - (time.monotonic() - start)
+    if prepared.problem or not prepared.has(task.module):
+        why = prepared.problem or f"{task.module} is not in the submission"
+        return not_run(task, seed, why, "Hand in the file with the name from exercises/.")
+    if left < 1.0:
+        return not_run(task, seed, _budget(options), "Make each task finish quickly.")
+    limits = Limits(
+        seconds=min(options.task_seconds, left),
+        memory_bytes=options.memory_bytes,
+        output_bytes=options.output_bytes,
+    )
+    return run_isolated(
+        task.id,
+        prepared.folder,
+        seed=seed,
+        hidden=True,
+        limits=limits,
+        sandbox=options.sandbox,
+        stop=stop,
+    )
 
 
 def _budget(options: RunOptions) -> str:

@@ -18,7 +18,7 @@ from graders.engine import zygote
 from graders.instructor.batch import gradescope, markdown
 from graders.instructor.batch.isolate import prepare
 from graders.instructor.batch.load import Submission, learner_id
-from graders.instructor.batch.options import add_run_arguments, run_options
+from graders.instructor.batch.options import add_run_arguments, default_jobs, run_options
 from graders.instructor.batch.report import atomic_write
 from graders.instructor.batch.run import run_submission
 from graders.instructor.batch.score import score
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="threadkit-one-") as tmp:
         prepared = prepare(Submission(learner, source), Path(tmp) / learner)
         with console.status(f"Grading {learner}..."):
-            seed, runs = run_submission(prepared, options)
+            seed, runs = run_submission(prepared, options, tasks_at_once=default_jobs())
         grade = score(prepared, seed, runs)
     out = Path(args.out)
     results = gradescope.results(grade)
