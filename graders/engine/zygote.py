@@ -13,7 +13,8 @@ by killing the process group, and unseals the report.
 
 Used for the `process` and `netns` levels where os.fork and socket.send_fds exist; bwrap, and
 everywhere else, keeps the old path (a fresh interpreter per task), which is also the fallback
-whenever the zygote cannot start, dies, or does not answer. THREADKIT_ZYGOTE=0 turns it off.
+whenever the zygote cannot start, dies, or does not answer. THREADKIT_ZYGOTE=0 turns it off;
+THREADKIT_ZYGOTE_DEBUG=1 lets the zygote's own errors reach the parent's stderr.
 
 Why the guard's promises (graders.engine.guard) still hold in a forked child
 ----------------------------------------------------------------------------
