@@ -1,0 +1,75 @@
+"""A grading process forked by the zygote is one a fresh interpreter would have been.
+
+The same learner module, graded once through the zygote and once with THREADKIT_ZYGOTE=0,
+reports what it can see of its process: open descriptors, its session, its limits, its folders,
+its network, whether ctypes is loaded, which hidden checks are imported; and both runs are
+refused the same things (graders/engine/zygote.py argues why, promise by promise).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graders.engine import zygote
+from graders.engine.isolated import run_isolated
+from graders.engine.sandbox import Sandbox, works
+
+PROBE = """
+import os, resource, socket, sys, tempfile
+
+cwd = os.getcwd()
+fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))  # and the report pipe's number
+print("FACT fds", fds[:3], len(fds))
+print("FACT session leader", os.getsid(0) == os.getpid() == os.getpgrp())
+print("FACT memory", resource.getrlimit(resource.RLIMIT_AS))
+print("FACT core", resource.getrlimit(resource.RLIMIT_CORE))
+print("FACT folders", os.environ["TMPDIR"] == cwd + "/tmp", tempfile.gettempdir() == cwd + "/tmp")
+print("FACT home", os.environ["HOME"] == cwd)
+print("FACT interfaces", sorted(n for _, n in socket.if_nameindex())[:1])
+print("FACT ctypes loaded", [m for m in sys.modules if "ctypes" in m])
+print("FACT hidden", sorted(m for m in sys.modules if m.endswith(".hidden")))
+print("FORKED", "graders.engine.zygote" in sys.modules)
+try:
+    import ctypes  # noqa: F401
+except PermissionError:
+    print("FACT ctypes refused")
+
+
+def worker(name, steps=3, delay=1.0):
+    pass
+
+
+def run_workers(names=("Thread-A", "Thread-B"), steps=3, delay=1.0):
+    os.kill(os.getppid(), 0)
+"""
+
+
+def facts(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("FACT")]
+
+
+LEVELS = [
+    "process",
+    pytest.param(
+        "netns", marks=pytest.mark.skipif(not works("netns"), reason="no network namespaces")
+    ),
+]
+
+
+@pytest.mark.skipif(not zygote.usable(Sandbox("process")), reason="no zygote on this platform")
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_forked_grading_process_sees_and_is_refused_what_a_fresh_one_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: str
+):
+    (tmp_path / "start_join.py").write_text(PROBE)
+    forked = run_isolated("start_join", tmp_path, seed=5, hidden=True, sandbox=Sandbox(level))
+    monkeypatch.setenv(zygote.ENV_SWITCH, "0")
+    fresh = run_isolated("start_join", tmp_path, seed=5, hidden=True, sandbox=Sandbox(level))
+    assert "FORKED True" in forked.output and "FORKED False" in fresh.output
+    assert facts(forked.output) == facts(fresh.output) != []
+    assert "FACT ctypes refused" in forked.output and "FACT ctypes loaded []" in forked.output
+    assert sorted(forked.tampering) == sorted(fresh.tampering)
+    assert any("signalling another process" in t for t in forked.tampering)
+    assert forked.result.points == fresh.result.points == 0
