@@ -92,6 +92,13 @@ def test_release_holds_the_learners_files_only(release: Path):
         assert path.read_text() == (EXERCISES / path.name).read_text()  # the stubs, untouched
 
 
+def test_the_readme_lists_every_task_of_the_registry_in_order(release: Path):
+    readme = (release / "README.md").read_text()
+    assert "BEGIN task table" not in readme
+    rows = re.findall(r"^\| `(\w+)` \| `exercises/", readme, flags=re.M)
+    assert rows == [t.id for t in TASKS]
+
+
 def test_the_detector_finds_solutions_and_hidden_checks_where_they_are():
     assert set(leaks(SOLUTIONS, SOLUTION_SECRETS)) >= {t.module for t in TASKS}
     assert leaks(ROOT / "graders" / "tasks", HIDDEN_SECRETS)

@@ -95,14 +95,33 @@ def classroom_steps() -> str:
     return "\n".join(lines) + "\n"
 
 
+def task_table() -> str:
+    """The learner README's table of tasks, in workshop order, from the registry (so a new
+    task needs no edit of the README either)."""
+    lines = ["| task | file | what it teaches |", "| --- | --- | --- |"]
+    lines += [f"| `{t.id}` | `exercises/{t.module}` | {t.title} |" for t in TASKS]
+    return "\n".join(lines) + "\n"
+
+
+def _fill(template: str, marker: str, region: str) -> str:
+    """`template` with the lines from `marker`'s BEGIN line to its END line replaced."""
+    begin = template.index(f"BEGIN {marker}")
+    begin = template.rindex("\n", 0, begin) + 1
+    end = template.index("\n", template.index(f"END {marker}")) + 1
+    return template[:begin] + region + template[end:]
+
+
 def render_workflow(template: str) -> str:
     """The handout's workflow: the template with its task-steps region filled in."""
-    begin, end = (
-        template.index("      # BEGIN task steps"),
-        template.index("      # END task steps"),
-    )
-    end = template.index("\n", end) + 1
-    return template[:begin] + classroom_steps() + template[end:]
+    return _fill(template, "task steps", classroom_steps())
+
+
+def render_readme(template: str) -> str:
+    """The handout's README: the template with its task table filled in."""
+    return _fill(template, "task table", task_table())
+
+
+RENDERED = {WORKFLOW: render_workflow, "README.md": render_readme}
 
 
 def build(out: str | Path, root: Path = KIT_ROOT) -> list[str]:
@@ -113,8 +132,8 @@ def build(out: str | Path, root: Path = KIT_ROOT) -> list[str]:
     for rel, source in files.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if rel == WORKFLOW:
-            target.write_text(render_workflow(source.read_text(encoding="utf-8")))
+        if rel in RENDERED:
+            target.write_text(RENDERED[rel](source.read_text(encoding="utf-8")))
         else:
             shutil.copyfile(source, target)
     (out / MARKER).write_text("Written by `make release`; a new release replaces this folder.\n")
