@@ -198,12 +198,15 @@ class Policy:
 
 
 def _library_roots() -> tuple[str, ...]:
+    """The standard library and site-packages, as Python spells them and as the disk resolves
+    them: a .venv that is a symlink (a git worktree sharing one) loads its packages under the
+    spelling, and the guard compares paths without resolving links."""
     roots: set[str] = set()
     for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
         paths = sysconfig.get_paths(vars=scheme_vars or None)
         roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
     roots.add(os.path.dirname(os.__file__))
-    return tuple(sorted(os.path.realpath(r) for r in roots))
+    return tuple(sorted({os.path.abspath(r) for r in roots} | {os.path.realpath(r) for r in roots}))
 
 
 def _fork_path() -> CodeType:
