@@ -2,32 +2,18 @@
 
 Every URL a check needs is served by the HTTP fixture or by a server on 127.0.0.1. A learner's
 thread that outlives its check (a missing join) may still send a request after the fixture
-has gone; this guard turns that into a quick, local failure instead of real traffic.
+has gone; this guard turns that into a quick, local failure instead of real traffic. What
+counts as loopback is graders.engine.loopback's, the same test the grading process's guard uses.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_LOCAL_NAMES = {"localhost", "localhost.localdomain", ""}
-
-
-def is_loopback(host: object) -> bool:
-    """True for loopback addresses and names; False for anything that could leave the machine."""
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    if host.lower() in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+from graders.engine.loopback import is_loopback
 
 
 @contextmanager
