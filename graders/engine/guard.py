@@ -45,13 +45,21 @@ from dataclasses import dataclass
 from types import BuiltinFunctionType, CodeType, FunctionType, MethodType, ModuleType
 from typing import TYPE_CHECKING
 
+from graders.engine.loopback import loopback_test
+
 if TYPE_CHECKING:  # annotations only: the snapshot covers this module's namespace
     from collections.abc import Mapping
     from types import FrameType
-    from typing import Any
+    from typing import Any, NoReturn
 
     # One module or class in a snapshot: its label, its namespace, the callables in it.
     _Part = tuple[str, Mapping[str, object], tuple[tuple[str, object], ...]]
+    # A rule: (event, args, the frame that raised it) -> None, or PermissionError.
+    _Rule = Callable[[str, tuple[Any, ...], FrameType | None], None]
+    # refuse(kind, what, frame): note it ("tamper" or "blocked") and raise PermissionError.
+    _Refuse = Callable[[str, str, FrameType | None], NoReturn]
+    # A note for the parent: (kind, what, where).
+    _Note = tuple[str, str, str]
 
 REPORT_EVENT = "threadkit.report"
 MAX_NOTES = 20
@@ -157,10 +165,10 @@ NAME_LOOKUPS = frozenset(
         "socket.gethostbyaddr",
     }
 )
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "ip6-localhost"})
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
 PATH_TYPES = frozenset({pathlib.PosixPath, pathlib.PurePosixPath, os.DirEntry})
 SPECIAL_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/urandom"})
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC
 CHILD_MEMORY = 128 * 1024**2  # address space a forked child may add to what it inherits
 
 
@@ -269,59 +277,120 @@ def install(
 ) -> None:
     """Install the guard. Call it from the function that will call the report function.
 
-    Everything the hook uses is bound here, as a local of this call, so nothing learner code
-    does to a module (this one included) changes what the hook does.
+    Every rule is made here, by its factory, as a closure over what it needs; the hook holds
+    them in a table that lives only in its own closure, so nothing learner code does to a
+    module (this one included) changes what the hook does.
     """
-    _getframe = sys._getframe
-    _write = os.write
-    _getpid = os.getpid
-    _getpgrp = os.getpgrp
-    _getpgid = os.getpgid
-    _getcwd = os.getcwd
-    _fspath = os.fspath
-    _type, _str, _bytes, _int, _tuple = type, str, bytes, int, tuple
-    _len = len
-    _decode = bytes.decode
-    _any, _getattr = any, getattr
-    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC
-    report_event, max_notes, special_files = REPORT_EVENT, MAX_NOTES, SPECIAL_FILES
-    introspection, forbidden_imports, object_walks = INTROSPECTION, FORBIDDEN_IMPORTS, OBJECT_WALKS
-    processes, kills, file_changes = PROCESSES, KILLS, FILE_CHANGES
-    network, name_lookups, loopback_names = NETWORK, NAME_LOOKUPS, LOOPBACK_NAMES
-    forbidden_events = frozenset({"import"})
-    frame_attrs, path_types = FRAME_ATTRIBUTES, PATH_TYPES
-    _lock = _thread.allocate_lock()
-    _local = _thread._local()
-    _sep = "/"
-    PermissionError_ = PermissionError
-    kit = policy.kit_root + _sep
-    graders_dir = policy.grader_root + _sep
-    hidden_files = frozenset(policy.hidden_files)
-    hidden_compiled = _tuple(  # their bytecode: folder/__pycache__/hidden.*.pyc
-        h.rsplit(_sep, 1)[0] + "/__pycache__/hidden." for h in policy.hidden_files
-    )
-    allowed_hidden = frozenset(policy.allowed_hidden)
-    libraries = _tuple(r + _sep for r in policy.library_roots)
-    write_roots = _tuple(r + _sep for r in policy.write_roots)
-    installer = _getpid()
-    cap = policy.process_cap
-    fork_code = _fork_path() if cap > 0 else None
-    if cap > 0:
+    chain = _callers(sys._getframe(1))  # the report must come back through these frames
+    lock, installer = _thread.allocate_lock(), os.getpid()
+    kind = _classifier(policy)
+    origin, where = _origin_finder(kind), _where_finder(kind)
+    refuse, take_notes = _notebook(where, lock)
+    may_fork, new_check = _fork_allowance(policy, installer, lock, refuse)
+    if policy.process_cap > 0:
         os.register_at_fork(after_in_child=_limit_child_memory)
     modules = list(modules)
     _wrap_fork_exec(lambda args: hook("_posixsubprocess.fork_exec", args))
-    snap = snapshot(modules)
-    sys_modules = sys.modules
-    module_ids = _tuple((m.__name__, m) for m in modules)
-    state = {"seq": 0, "started": 0}  # reports sealed; processes started in this check
-    notes: list[tuple[str, str, str]] = []
-    callers: list[CodeType] = []
-    frame: FrameType | None = _getframe(1)
+    changed = _replacement_finder(modules)  # after the wrap: the wrapped fork_exec is the one
+    normpath, is_loopback = _normaliser(), loopback_test()
+    check_write = _write_check(policy, refuse)
+    report = _report_rule(
+        seal=seal,
+        nonce=nonce,
+        fd=fd,
+        report_code=report_code,
+        chain=chain,
+        lock=lock,
+        take_notes=take_notes,
+        changed=changed,
+        new_check=new_check,
+        refuse=refuse,
+    )
+    introspection = _introspection_rule(kind, refuse)
+    table = _dispatch(
+        ((REPORT_EVENT,), report),
+        (("open",), _open_rule(normpath, check_write, _read_check(policy, origin, refuse), refuse)),
+        (INTROSPECTION, introspection),
+        (("import",), _import_rule(refuse)),
+        (OBJECT_WALKS, _object_walk_rule(origin, refuse)),
+        (PROCESSES, _process_rule(may_fork, refuse)),
+        (KILLS, _signal_rule(_own_child_test(policy, installer), refuse)),
+        (FILE_CHANGES, _file_change_rule(normpath, check_write)),
+        (NETWORK, _network_rule(is_loopback, refuse)),
+        (NAME_LOOKUPS, _name_lookup_rule(is_loopback, refuse)),
+    )
+    prefixed = (("ctypes.", _ctypes_rule(refuse)), ("sys.monitoring", introspection))
+    hook = _hook(table, prefixed)
+    sys.addaudithook(hook)
+
+
+def _callers(frame: FrameType | None) -> tuple[CodeType, ...]:
+    """The code of every frame from `frame` outwards: the installer's call stack."""
+    codes: list[CodeType] = []
     while frame is not None:
-        callers.append(frame.f_code)
+        codes.append(frame.f_code)
         frame = frame.f_back
-    chain = _tuple(callers)
-    del frame
+    return tuple(codes)
+
+
+def _dispatch(*groups: tuple[Iterable[str], _Rule]) -> dict[str, _Rule]:
+    """The event -> rule table. An event named by two groups is a mistake in this module."""
+    table: dict[str, _Rule] = {}
+    for events, rule in groups:
+        for event in events:
+            if event in table:
+                raise ValueError(f"guard: {event} has two rules")
+            table[event] = rule
+    return table
+
+
+def _hook(
+    table: Mapping[str, _Rule], prefixed: tuple[tuple[str, _Rule], ...]
+) -> Callable[[str, tuple[Any, ...]], None]:
+    """The audit hook: the rule for the event (by name, else by prefix), given the frame that
+    raised it. Events the guard raises itself while deciding (reading a frame's f_code) pass."""
+    _getframe, _getattr, _len, no_frame = sys._getframe, getattr, len, ValueError
+    rule_for, frame_attrs = dict(table).get, FRAME_ATTRIBUTES
+    prefixes = tuple(prefix for prefix, _ in prefixed)
+    local = _thread._local()
+
+    def by_prefix(event: str) -> _Rule | None:
+        for prefix, rule in prefixed:
+            if event.startswith(prefix):
+                return rule
+        return None
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        rule = rule_for(event)
+        if rule is None and event.startswith(prefixes):  # one test for most events: not ours
+            rule = by_prefix(event)
+        if rule is None:
+            return
+        if event == "object.__getattr__" and (_len(args) < 2 or args[1] not in frame_attrs):
+            return  # f_code and the like: harmless without a frame, and the grader's own
+        if _getattr(local, "busy", False):
+            return  # an event the guard itself raised (reading a frame's f_code)
+        local.busy = True
+        try:
+            try:
+                frame = _getframe(1)
+            except no_frame:
+                frame = None
+            rule(event, args, frame)
+        finally:
+            local.busy = False
+
+    return hook
+
+
+# Who is behind an event ----------------------------------------------------------------------
+
+
+def _classifier(policy: Policy) -> Callable[[CodeType], str]:
+    """Whose code: "grader" (under graders/), "library" (the standard library, site-packages,
+    frozen and generated code) or "learner" (anything else)."""
+    graders_dir = policy.grader_root + "/"
+    libraries = tuple(r + "/" for r in policy.library_roots)
 
     def kind(code: CodeType) -> str:
         name = code.co_filename
@@ -333,6 +402,12 @@ def install(
             return "library"
         return "learner"
 
+    return kind
+
+
+def _origin_finder(
+    kind: Callable[[CodeType], str],
+) -> Callable[[FrameType | None], tuple[str, FrameType | None]]:
     def origin(frame: FrameType | None) -> tuple[str, FrameType | None]:
         """Who is behind an event: the first frame outside the library, and that frame."""
         while frame is not None:
@@ -342,34 +417,85 @@ def install(
             frame = frame.f_back
         return "learner", None
 
+    return origin
+
+
+def _where_finder(kind: Callable[[CodeType], str]) -> Callable[[FrameType | None], str]:
     def where(frame: FrameType | None) -> str:
+        """The learner's line behind an event, for the note: `file.py:line`."""
         while frame is not None:
             if kind(frame.f_code) == "learner":
-                name = frame.f_code.co_filename.rpartition(_sep)[2]
+                name = frame.f_code.co_filename.rpartition("/")[2]
                 return f"{name}:{frame.f_lineno}"
             frame = frame.f_back
         return "a thread of yours"
 
-    def note(kind_: str, what: str, frame: FrameType | None) -> None:
-        with _lock:
-            if _len(notes) < max_notes:
-                notes.append((kind_, what, where(frame)))
+    return where
 
-    def refuse(kind_: str, what: str, frame: FrameType | None) -> None:
-        note(kind_, what, frame)
+
+def _notebook(
+    where: Callable[[FrameType | None], str], lock: _thread.LockType
+) -> tuple[_Refuse, Callable[[], tuple[tuple[str, str, str], ...]]]:
+    """`refuse` notes what was tried (at most MAX_NOTES) and raises PermissionError; `take`
+    hands the notes over and empties them (its caller holds `lock`)."""
+    notes: list[tuple[str, str, str]] = []
+    _len, _tuple, max_notes, PermissionError_ = len, tuple, MAX_NOTES, PermissionError
+
+    def refuse(kind: str, what: str, frame: FrameType | None) -> NoReturn:
+        with lock:
+            if _len(notes) < max_notes:
+                notes.append((kind, what, where(frame)))
         raise PermissionError_(f"threadkit grading: {what} is not allowed while grading")
 
-    def normpath(path: Any) -> str:  # any audit argument; checked below by exact type
+    def take() -> tuple[tuple[str, str, str], ...]:
+        found = _tuple(notes)
+        notes.clear()
+        return found
+
+    return refuse, take
+
+
+def _replacement_finder(modules: list[ModuleType]) -> Callable[[], tuple[_Note, ...]]:
+    """Snapshot the modules now; `changed()` names every module or callable replaced since."""
+    snap, sys_modules = snapshot(modules), sys.modules
+    module_ids = tuple((m.__name__, m) for m in modules)
+    _tuple, max_notes = tuple, MAX_NOTES
+
+    def changed() -> tuple[_Note, ...]:
+        found = []
+        for name, module in module_ids:
+            if sys_modules.get(name) is not module:
+                found.append(("tamper", f"sys.modules[{name!r}] was replaced", "your code"))
+        for label, namespace, items in snap:
+            for key, value in items:
+                if namespace.get(key) is not value:
+                    found.append(("tamper", f"{label}.{key} was replaced", "your code"))
+        return _tuple(found[:max_notes])
+
+    return changed
+
+
+# Paths ---------------------------------------------------------------------------------------
+
+
+def _normaliser() -> Callable[[Any], str]:
+    """`normpath(arg)`: an audit argument as an absolute path with . and .. resolved by name
+    (not through links), or "" when it is no path. Only exact types count: str, bytes and
+    pathlib's own classes (a learner's PathLike could answer differently each time)."""
+    _type, _str, _bytes, _fspath, _getcwd = type, str, bytes, os.fspath, os.getcwd
+    _decode, path_types = bytes.decode, PATH_TYPES
+
+    def normpath(path: Any) -> str:
         if _type(path) in path_types:
-            path = _fspath(path)  # pathlib's own classes (a learner's PathLike is refused)
+            path = _fspath(path)
         if _type(path) is _bytes:
             path = _decode(path, "utf-8", "surrogateescape")
         if _type(path) is not _str:
             return ""
-        if not path.startswith(_sep):
-            path = _getcwd() + _sep + path
+        if not path.startswith("/"):
+            path = _getcwd() + "/" + path
         parts: list[str] = []
-        for part in path.split(_sep):
+        for part in path.split("/"):
             if part in ("", "."):
                 continue
             if part == "..":
@@ -377,30 +503,112 @@ def install(
                     parts.pop()
             else:
                 parts.append(part)
-        return _sep + _sep.join(parts)
+        return "/" + "/".join(parts)
 
-    def writable(path: str) -> bool:
-        return path in special_files or (path + _sep).startswith(write_roots)
+    return normpath
+
+
+def _write_check(policy: Policy, refuse: _Refuse) -> Callable[[str, str, FrameType | None], None]:
+    """`check_write(path, event, frame)`: nothing under the kit; elsewhere only the run's work
+    folder and a few special files."""
+    kit, special_files = policy.kit_root + "/", SPECIAL_FILES
+    write_roots = tuple(r + "/" for r in policy.write_roots)
 
     def check_write(path: str, event: str, frame: FrameType | None) -> None:
-        if (path + _sep).startswith(kit):
+        if (path + "/").startswith(kit):
             refuse("tamper", f"changing the kit's files ({event} {path})", frame)
-        if not writable(path):
+        if not (path in special_files or (path + "/").startswith(write_roots)):
             refuse("blocked", f"writing outside the grading folder ({event} {path})", frame)
+
+    return check_write
+
+
+def _read_check(
+    policy: Policy,
+    origin: Callable[[FrameType | None], tuple[str, FrameType | None]],
+    refuse: _Refuse,
+) -> Callable[[str, FrameType | None], None]:
+    """`check_read(path, frame)`: learner code reads no /proc and none of the kit's files but
+    the grader's own code and the hidden checks this task already imported; the library
+    (a lazy import, even from the kit's .venv) reads what it needs."""
+    kit, graders_dir = policy.kit_root + "/", policy.grader_root + "/"
+    libraries = tuple(r + "/" for r in policy.library_roots)
+    hidden_files, allowed_hidden = frozenset(policy.hidden_files), frozenset(policy.allowed_hidden)
+    hidden_compiled = tuple(  # their bytecode: folder/__pycache__/hidden.*.pyc
+        h.rsplit("/", 1)[0] + "/__pycache__/hidden." for h in policy.hidden_files
+    )
 
     def check_read(path: str, frame: FrameType | None) -> None:
         if path.startswith("/proc/") and origin(frame)[0] == "learner":
             refuse("tamper", f"reading {path}", frame)
-        if path.startswith(libraries):  # a lazy import, even of a package in the kit's .venv
+        if path.startswith(libraries):
             return
-        if not (path + _sep).startswith(kit) or path.startswith(graders_dir):
+        if not (path + "/").startswith(kit) or path.startswith(graders_dir):
             secret = path in hidden_files or path.startswith(hidden_compiled)
             if not secret or path in allowed_hidden:
                 return
         if origin(frame)[0] == "learner":
             refuse("tamper", f"reading the kit's file {path}", frame)
 
-    def on_open(args: tuple[Any, ...], frame: FrameType | None) -> None:
+    return check_read
+
+
+# The rules: one per kind of event, each (event, args, frame) -> None or PermissionError ------
+
+
+def _report_rule(
+    *,
+    seal: Callable[[tuple[object, ...]], bytes],
+    nonce: str,
+    fd: int,
+    report_code: CodeType,
+    chain: tuple[CodeType, ...],
+    lock: _thread.LockType,
+    take_notes: Callable[[], tuple[_Note, ...]],
+    changed: Callable[[], tuple[_Note, ...]],
+    new_check: Callable[[], None],
+    refuse: _Refuse,
+) -> _Rule:
+    """threadkit.report: seal the body, with the notes and the replacements, and write it to
+    `fd`, only when it comes from `report_code` called through exactly the frames that called
+    install (`chain`). Each report ends a check: the fork count starts again."""
+    _write, _len, _type, _tuple = os.write, len, type, tuple
+    sequence = 0
+
+    def on_report(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        nonlocal sequence
+        genuine = frame is not None and frame.f_code is report_code
+        up = frame.f_back if genuine and frame is not None else None
+        for code in chain:
+            if up is None or up.f_code is not code:
+                genuine = False
+                break
+            up = up.f_back
+        if not genuine or up is not None or _len(args) != 1 or _type(args[0]) is not _tuple:
+            refuse("tamper", "sending a grading report", frame)
+        with lock:
+            found = take_notes() + changed()
+            line = seal((nonce, sequence) + args[0] + (found,))
+            sequence += 1
+            new_check()
+            while line:
+                line = line[_write(fd, line) :]
+
+    return on_report
+
+
+def _open_rule(
+    normpath: Callable[[Any], str],
+    check_write: Callable[[str, str, FrameType | None], None],
+    check_read: Callable[[str, FrameType | None], None],
+    refuse: _Refuse,
+) -> _Rule:
+    """open: a path of an exact type (a descriptor passes: it was opened already), checked for
+    writing when the mode or flags write, and always for reading."""
+    _type, _str, _bytes, _int, _tuple, _any = type, str, bytes, int, tuple, any
+    path_types, write_flags = PATH_TYPES, WRITE_FLAGS
+
+    def on_open(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         path, mode, flags = (_tuple(args) + (None, None, None))[:3]
         if _type(path) is _int:
             return
@@ -414,54 +622,169 @@ def install(
             check_write(path, "open", frame)
         check_read(path, frame)
 
-    def loopback(address: Any) -> bool:
-        if _type(address) is _tuple and address:
-            host = address[0]
-            if _type(host) is _bytes:
-                host = _decode(host, "ascii", "replace")
-            return _type(host) is _str and (host in loopback_names or host.startswith("127."))
-        return False
+    return on_open
 
-    def on_report(args: tuple[Any, ...], frame: FrameType | None) -> None:
-        genuine = frame is not None and frame.f_code is report_code
-        up = frame.f_back if genuine and frame is not None else None
-        for code in chain:
-            if up is None or up.f_code is not code:
-                genuine = False
-                break
-            up = up.f_back
-        if not genuine or up is not None or _len(args) != 1 or _type(args[0]) is not _tuple:
-            refuse("tamper", "sending a grading report", frame)
-        with _lock:
-            found = _tuple(notes) + changed()
-            notes.clear()
-            line = seal((nonce, state["seq"]) + args[0] + (found,))
-            state["seq"] += 1
-            state["started"] = 0  # a report ends a check: the next one has the whole cap
-            while line:
-                line = line[_write(fd, line) :]
+
+def _introspection_rule(kind: Callable[[CodeType], str], refuse: _Refuse) -> _Rule:
+    """Frames, tracing, eval/exec/compile, code and function objects, audit hooks: refused
+    when the frame that raised the event is the learner's (the library uses them honestly)."""
+
+    def on_introspection(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        if frame is not None and kind(frame.f_code) == "learner":
+            refuse("tamper", f"{event} (introspection of the grader)", frame)
+
+    return on_introspection
+
+
+def _import_rule(refuse: _Refuse) -> _Rule:
+    """import: never ctypes, cffi, or a second _posixsubprocess (an unwrapped fork_exec)."""
+    forbidden = FORBIDDEN_IMPORTS
+
+    def on_import(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        if args and args[0] in forbidden:
+            refuse("tamper", f"importing {args[0]}", frame)
+
+    return on_import
+
+
+def _ctypes_rule(refuse: _Refuse) -> _Rule:
+    """ctypes.*: never, from anyone (it reads and writes any memory)."""
+
+    def on_ctypes(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        refuse("tamper", event, frame)
+
+    return on_ctypes
+
+
+def _object_walk_rule(
+    origin: Callable[[FrameType | None], tuple[str, FrameType | None]], refuse: _Refuse
+) -> _Rule:
+    """gc's object walks: refused when learner code is behind them (they reach every object)."""
+
+    def on_object_walk(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        if origin(frame)[0] == "learner":
+            refuse("tamper", f"{event} (walking the grader's objects)", frame)
+
+    return on_object_walk
+
+
+def _process_rule(may_fork: Callable[[str, FrameType | None], bool], refuse: _Refuse) -> _Rule:
+    """Starting a process: refused from anyone, but multiprocessing's fork under a cap."""
+
+    def on_process(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        if not may_fork(event, frame):
+            refuse("blocked", f"starting a process ({event})", frame)
+
+    return on_process
+
+
+def _signal_rule(own_child: Callable[[str, Any], bool], refuse: _Refuse) -> _Rule:
+    """os.kill and os.killpg: only this process, its group, or (under a cap) its children."""
+    _getpid, _getpgrp = os.getpid, os.getpgrp
+
+    def on_signal(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        target = args[0] if args else None
+        ours = (0, _getpgrp()) if event == "os.killpg" else (0, _getpid(), -_getpgrp())
+        if target not in ours and not own_child(event, target):
+            refuse("tamper", f"signalling another process ({event})", frame)
+
+    return on_signal
+
+
+def _file_change_rule(
+    normpath: Callable[[Any], str], check_write: Callable[[str, str, FrameType | None], None]
+) -> _Rule:
+    """Renames, removals, links, chmod and the like: both paths checked as writes."""
+    _type, _str, _bytes, path_types = type, str, bytes, PATH_TYPES
+
+    def on_file_change(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        for path in args[:2]:
+            if _type(path) in (_str, _bytes) or _type(path) in path_types:
+                check_write(normpath(path), event, frame)
+
+    return on_file_change
+
+
+def _network_rule(is_loopback: Callable[[object], bool], refuse: _Refuse) -> _Rule:
+    """connect, sendto, sendmsg, bind: only to a loopback (host, port) address."""
+    _type, _tuple, _len = type, tuple, len
+
+    def on_network(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        if _len(args) < 2:
+            return
+        address = args[1]
+        if not (_type(address) is _tuple and address and is_loopback(address[0])):
+            refuse("blocked", f"the network ({event} to {args[1]!r})", frame)
+
+    return on_network
+
+
+def _name_lookup_rule(is_loopback: Callable[[object], bool], refuse: _Refuse) -> _Rule:
+    """Name look-ups: only of loopback names and addresses (a look-up is traffic itself)."""
+    _type, _bytes, _decode = type, bytes, bytes.decode
+
+    def on_name_lookup(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+        host: Any = args[0] if args else None
+        if _type(host) is _bytes:
+            host = _decode(host, "ascii", "replace")
+        if not is_loopback(host):
+            refuse("blocked", f"the network (looking up {host!r})", frame)
+
+    return on_name_lookup
+
+
+# Processes under a cap -----------------------------------------------------------------------
+
+
+def _fork_allowance(
+    policy: Policy, installer: int, lock: _thread.LockType, refuse: _Refuse
+) -> tuple[Callable[[str, FrameType | None], bool], Callable[[], None]]:
+    """`may_fork(event, frame)`: multiprocessing's own fork, from the grading process, within
+    this check's cap (more is tampering); `new_check()` starts the count again (under `lock`)."""
+    cap, _getpid = policy.process_cap, os.getpid
+    fork_code = _fork_path() if cap > 0 else None
+    started = 0
 
     def may_fork(event: str, frame: FrameType | None) -> bool:
-        """multiprocessing's own fork, from the grading process, within this check's cap."""
+        nonlocal started
         if fork_code is None or event != "os.fork" or _getpid() != installer:
             return False
         if frame is None or frame.f_code is not fork_code:
             return False
-        with _lock:
-            allowed = state["started"] < cap
-            state["started"] += allowed
+        with lock:
+            allowed = started < cap
+            started += allowed
         if not allowed:
             refuse("tamper", f"starting more than {cap} processes in one check", frame)
         return True
 
-    def own_child(event: str, target: Any) -> bool:
-        """A signal from the grading process (under a cap) to a process it started: a pool's
-        workers that terminate() stops.
+    def new_check() -> None:
+        nonlocal started
+        started = 0
 
-        The grading process leads its group (a new session), so the group's other members are
-        the processes it started; where it does not, the target's parent (Linux's /proc) says.
-        """
-        if fork_code is None or event != "os.kill" or _type(target) is not _int or target <= 0:
+    return may_fork, new_check
+
+
+def _own_child_test(policy: Policy, installer: int) -> Callable[[str, Any], bool]:
+    """`own_child(event, target)`: a signal from the grading process (under a cap) to a process
+    it started: a pool's workers that terminate() stops.
+
+    The grading process leads its group (a new session), so the group's other members are
+    the processes it started; where it does not, the target's parent (Linux's /proc) says.
+    """
+    enabled = policy.process_cap > 0
+    _getpid, _getpgrp, _getpgid, _type, _int, _open = (
+        os.getpid,
+        os.getpgrp,
+        os.getpgid,
+        type,
+        int,
+        open,
+    )
+    gone, unreadable = OSError, (OSError, ValueError, IndexError)
+
+    def own_child(event: str, target: Any) -> bool:
+        if not enabled or event != "os.kill" or _type(target) is not _int or target <= 0:
             return False
         if _getpid() != installer or target == installer:
             return False
@@ -469,86 +792,17 @@ def install(
             return parent_of(target) == installer
         try:
             return _getpgid(target) == installer
-        except OSError:  # already gone: the signal reaches no one
+        except gone:  # already gone: the signal reaches no one
             return True
 
     def parent_of(pid: int) -> int:
         try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
+            with _open(f"/proc/{pid}/stat", "rb") as stat:
                 return _int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
+        except unreadable:
             return -1
 
-    def changed() -> tuple[tuple[str, str, str], ...]:
-        found = []
-        for name, module in module_ids:
-            if sys_modules.get(name) is not module:
-                found.append(("tamper", f"sys.modules[{name!r}] was replaced", "your code"))
-        for label, namespace, items in snap:
-            for key, value in items:
-                if namespace.get(key) is not value:
-                    found.append(("tamper", f"{label}.{key} was replaced", "your code"))
-        return _tuple(found[:max_notes])
-
-    def decide(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
-        if event == report_event:
-            on_report(args, frame)
-        elif event == "open":
-            on_open(args, frame)
-        elif event in introspection or event.startswith("sys.monitoring"):
-            if frame is not None and kind(frame.f_code) == "learner":
-                refuse("tamper", f"{event} (introspection of the grader)", frame)
-        elif event == "import" and args and args[0] in forbidden_imports:
-            refuse("tamper", f"importing {args[0]}", frame)
-        elif event.startswith("ctypes."):
-            refuse("tamper", event, frame)
-        elif event in object_walks:
-            if origin(frame)[0] == "learner":
-                refuse("tamper", f"{event} (walking the grader's objects)", frame)
-        elif event in processes:
-            if not may_fork(event, frame):
-                refuse("blocked", f"starting a process ({event})", frame)
-        elif event in kills:
-            target = args[0] if args else None
-            ours = (0, _getpgrp()) if event == "os.killpg" else (0, _getpid(), -_getpgrp())
-            if target not in ours and not own_child(event, target):
-                refuse("tamper", f"signalling another process ({event})", frame)
-        elif event in file_changes:
-            for path in args[:2]:
-                if _type(path) in (_str, _bytes) or _type(path) in path_types:
-                    check_write(normpath(path), event, frame)
-        elif event in network:
-            if _len(args) > 1 and not loopback(args[1]):
-                refuse("blocked", f"the network ({event} to {args[1]!r})", frame)
-        elif event in name_lookups:
-            host: Any = args[0] if args else None
-            if _type(host) is _bytes:
-                host = _decode(host, "ascii", "replace")
-            if not (_type(host) is _str and (host in loopback_names or host.startswith("127."))):
-                refuse("blocked", f"the network (looking up {host!r})", frame)
-
-    handled = (
-        introspection | forbidden_events | object_walks | processes | kills | file_changes
-    ) | (network | name_lookups | frozenset({report_event, "open", "import"}))
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event not in handled and not event.startswith(("ctypes.", "sys.monitoring")):
-            return
-        if event == "object.__getattr__" and (_len(args) < 2 or args[1] not in frame_attrs):
-            return  # f_code and the like: harmless without a frame, and the grader's own
-        if _getattr(_local, "busy", False):
-            return  # an event the guard itself raised (reading a frame's f_code)
-        _local.busy = True
-        try:
-            try:
-                frame = _getframe(1)
-            except ValueError:
-                frame = None
-            decide(event, args, frame)
-        finally:
-            _local.busy = False
-
-    sys.addaudithook(hook)
+    return own_child
 
 
 def _limit_child_memory() -> None:
