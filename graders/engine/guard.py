@@ -1,34 +1,68 @@
 """The grading process's guard: what learner code may not do, and the one way a verdict leaves.
 
 graders.engine.worker installs it after the task's checks are imported and before any learner code
-runs. It is an audit hook (PEP 578), which Python code cannot remove, and it keeps everything it
-needs in its closure: the key that seals reports, the report pipe, a snapshot of the grader's
-modules, the notes on what learner code tried. Once installed it
+runs. It is an audit hook (PEP 578), which Python code cannot remove. install() makes every rule
+below with its factory, as a closure over all it needs (the key that seals reports, the report
+pipe, a snapshot of the grader's modules, the notes on what learner code tried, the builtins it
+calls), and the hook finds a rule in a table (event name, else prefix -> rule) that only its own
+closure holds. Nothing learner code does afterwards to a module, this one included, changes a
+rule.
 
-- refuses, from learner code: ctypes, gc's object walks, frame and trace introspection, eval,
-  exec and code objects, reading the kit's files (solutions, tests, hidden checks) or /proc;
-- refuses from anyone: writing under the kit, starting processes, signalling other processes,
-  and every network address but loopback (the HTTP fixture never opens a socket). Starting a
-  process includes multiprocessing's spawn and forkserver, which go through
-  `_posixsubprocess.fork_exec` and raise no audit event of their own: the guard wraps it;
-- for a task that declares a process cap (`Policy.process_cap`, from the suite's PROCESS_CAP)
-  and only there, lets multiprocessing's own fork (`multiprocessing.popen_fork.Popen._launch`)
-  start up to that many processes per check, from the grading process itself, and lets it
-  signal the processes of its own process group (a pool's terminate()). The children inherit
-  this guard, its closure and the limits with the forked memory; in them every process start
-  is refused, so a child cannot start more, and a child may grow the address space it
-  inherited by CHILD_MEMORY at most, so that the cap cannot multiply the memory limit;
-- seals a report only when `sys.audit("threadkit.report", body)` comes from the worker's own
-  report function on the worker's own call stack, and adds to it, where the worker cannot leave
-  them out, the notes and any grader function or class that was replaced since installation.
+Whose code is behind an event is read from the call stack: a code object's file is the grader's
+(under graders/), the library's (the standard library, site-packages, "<frozen ...>") or the
+learner's (anything else). Learner code cannot make a code object that claims another file:
+compile, exec, code.__new__ and function.__new__ are refused to it. Some rules ask about the
+frame that raised the event, others about its origin, the first frame outside the library, so
+that the library doing the learner's bidding (pathlib opening a file) counts as the learner.
 
-"Learner code" is decided from the call stack: the first frame outside the standard library
-and site-packages is either the grader's (trusted) or not (learner). Refusals of the first
-kind are tampering: the parent gives the task 0. The others just raise PermissionError in the
-learner's code, as a sandbox would. This is defence in depth, not a sandbox: CPython has no
-boundary inside one process, so the parent also screens the source
-(graders.instructor.batch.screen) and,
-where it can, runs the process in a namespace or bubblewrap (graders.engine.sandbox).
+A refusal is "tamper" (the parent gives the task 0) or "blocked" (PermissionError in the learner's
+code, as a sandbox would raise; the grade stands). The rules, by factory:
+
+- `_report_rule` (threadkit.report): a report is sealed and written only when it is raised by the
+  worker's report function called through exactly the frames that called install(), with one
+  tuple as body; anything else is tamper. It holds because learner code can neither make nor
+  swap code objects, and the key and the pipe exist only in this closure. The notes and every
+  grader function or class replaced since installation (`_replacement_finder`) go into the
+  sealed report here, where the worker cannot leave them out.
+- `_open_rule` (open): the path must be str, bytes or pathlib's own (a learner's PathLike could
+  name one file to the guard and another to open: tamper). Writing goes to the run's work folder
+  and a few devices only: never the kit (tamper), nowhere else (blocked). Learner code reads
+  no /proc and none of the kit's files but the grader's own and the hidden checks the task has
+  already imported (tamper). Paths are normalised by name from the current folder, as the open
+  resolves them; links inside the kit are the sandbox's concern (graders.engine.sandbox).
+- `_introspection_rule` (frames, tracing, audit hooks, eval/exec/compile, code and function
+  objects, marshal, sys.monitoring.*): tamper when the frame that raised it is the learner's.
+  The library uses these honestly (logging reads frames), so only direct use is refused.
+- `_import_rule` (import): ctypes, cffi and a second _posixsubprocess (an unwrapped fork_exec)
+  are tamper, from anyone: they reach any memory or start processes unseen.
+- `_ctypes_rule` (ctypes.*): tamper, from anyone, should ctypes be loaded already.
+- `_object_walk_rule` (gc.get_objects, get_referrers, get_referents): tamper when learner code is
+  behind them: they reach every object, this guard's closures included.
+- `_process_rule` (subprocess, os.system/exec/spawn/fork, pty, `_posixsubprocess.fork_exec`):
+  blocked from anyone. multiprocessing's spawn and forkserver raise no event of their own and go
+  through fork_exec, so install() wraps it (`_wrap_fork_exec`) before taking the snapshot.
+  The one exception (`_fork_allowance`): for a task that declares a process cap
+  (`Policy.process_cap`, the suite's PROCESS_CAP), multiprocessing's own fork
+  (`multiprocessing.popen_fork.Popen._launch`, identified by its code object) may start up to
+  that many processes per check from the grading process itself; one more is tamper. The
+  children inherit this guard, its closures and limits with the forked memory; in them every
+  start is refused (their pid is not the installer's), so a child cannot start more, and a
+  child may grow the address space it inherited by CHILD_MEMORY at most, so that the cap cannot
+  multiply the memory limit.
+- `_signal_rule` (os.kill, os.killpg): tamper unless the target is this process or its own
+  group, or, under a cap, a process the grading process started (`_own_child_test`: a pool's
+  terminate()), judged by group or, outside a session of its own, by the target's parent.
+- `_file_change_rule` (rename, remove, mkdir, links, chmod, shutil's copies and moves ...): both
+  paths are checked as writes, as open's are.
+- `_network_rule` (socket connect, sendto, sendmsg, bind): blocked unless the address is a
+  (host, port) whose host is loopback, by graders.engine.loopback's test (made here, at
+  installation), the one offline() uses too. The HTTP fixture never opens a socket.
+- `_name_lookup_rule` (getaddrinfo, gethostbyname ...): blocked unless the name is loopback; a
+  look-up of any other name is traffic in itself.
+
+This is defence in depth, not a sandbox: CPython has no boundary inside one process, so the
+parent also screens the source (graders.instructor.batch.screen) and, where it can, runs the
+process in a namespace or bubblewrap (graders.engine.sandbox).
 """
 
 from __future__ import annotations
