@@ -385,6 +385,90 @@ def test_name_lookups_are_of_loopback_only(judge, host, shown):
     assert judge.verdict(rule, "socket.getaddrinfo", (host, 80, 0, 0, 0), GRADER) == expected
 
 
+# Learner values are read without running learner code -----------------------------------
+
+RAN: list[str] = []  # what learner code ran while a rule decided (it must stay empty)
+
+
+class Host(str):
+    def __repr__(self):
+        RAN.append("__repr__")
+        return "'127.0.0.1'"
+
+    def __hash__(self):
+        RAN.append("__hash__")
+        return 1
+
+    def __eq__(self, other):
+        RAN.append("__eq__")
+        return True
+
+
+class Meta(type):
+    def __eq__(cls, other):
+        RAN.append("metaclass __eq__")
+        return True
+
+    def __hash__(cls):
+        RAN.append("metaclass __hash__")
+        return hash(str)
+
+    @property
+    def __name__(cls):
+        RAN.append("metaclass __name__")
+        return "str"
+
+
+class Sly(metaclass=Meta):
+    pass
+
+
+@pytest.fixture
+def ran():
+    RAN.clear()
+    yield RAN
+    RAN.clear()
+
+
+def test_plain_values_are_shown_as_repr_shows_them_and_nothing_else_runs(ran):
+    shown, type_name = guard._describer()
+    for value in ("a'b", b"x", 3, 2.5, True, None, (), ("x",), ("10.0.0.1", 80, (1, 2))):
+        assert shown(value) == repr(value)
+    assert shown((Host("10.0.0.1"), 9)) == "(<Host object>, 9)"
+    assert shown(Sly()) == "<Sly object>" and type_name(Sly) == "Sly"
+    assert ran == []
+
+
+def test_a_learner_type_is_never_asked_whether_it_is_a_path(judge, open_rule, ran):
+    assert judge.verdict(open_rule, "open", (Sly(), "r", 0)) == tamper(
+        "opening a file through a Sly object"
+    )
+    rule = guard._file_change_rule(judge.normpath, judge.check_write)
+    assert judge.verdict(rule, "os.remove", (Sly(), -1)) is None  # no path: nothing to check
+    assert judge.normpath(Sly()) == ""
+    assert ran == []
+
+
+def test_a_host_of_a_str_subclass_is_refused_without_its_repr(judge, ran):
+    network = guard._network_rule(loopback_test(), judge.refuse)
+    lookups = guard._name_lookup_rule(loopback_test(), judge.refuse)
+    assert judge.verdict(network, "socket.connect", (None, (Host("10.0.0.1"), 9))) == blocked(
+        "the network (socket.connect to (<Host object>, 9))"
+    )
+    assert judge.verdict(lookups, "socket.getaddrinfo", (Host("127.0.0.1"),)) == blocked(
+        "the network (looking up <Host object>)"
+    )
+    assert ran == []
+
+
+def test_an_import_name_of_a_str_subclass_is_read_as_its_text(judge, ran):
+    rule = guard._import_rule(judge.refuse)
+    assert judge.verdict(rule, "import", (Host("ctypes"),)) == tamper("importing ctypes")
+    assert judge.verdict(rule, "import", (Host("json"),)) is None
+    assert judge.verdict(rule, "import", (Sly(),)) is None
+    assert ran == []
+
+
 # The report --------------------------------------------------------------------------------
 
 MAIN = code_in(f"{KIT}/graders/engine/worker.py", "main = 1")
@@ -609,6 +693,11 @@ def attempt(results, name, action):
         results[name] = str(refusal)
 
 
+class Host(str):
+    def __repr__(self):  # would run inside the hook, where nothing is checked
+        return repr(open(KIT + "/fixtures/start_join/solution.py").read()[:20])
+
+
 def main(kit):
     policy = guard.Policy.for_run(kit, os.getcwd())
     guard.install(lambda body: repr(body).encode() + b"\\n", "n0nce", 1, send.__code__, policy, [])
@@ -623,6 +712,7 @@ def main(kit):
         ("rename into the kit", lambda: os.rename("absent.txt", kit + "/graders/_probe.txt")),
         ("bind loopback", lambda: server.bind(("127.0.0.1", 0))),
         ("connect far", lambda: socket.socket().connect(("10.255.255.1", 9))),
+        ("connect far, sly", lambda: socket.socket().connect((Host("10.255.255.1"), 9))),
         ("look up a name", lambda: socket.getaddrinfo("example.com", 80)),
         ("look up loopback", lambda: socket.getaddrinfo("127.0.0.1", 80)),
         ("subprocess", lambda: subprocess.run(["true"])),
@@ -639,7 +729,8 @@ def main(kit):
     send(("done", results))
 
 
-main(sys.argv[1])
+KIT = sys.argv[1]
+main(KIT)
 """
 
 
@@ -670,6 +761,7 @@ def test_the_installed_guard_refuses_and_permits_as_each_rule_says(tmp_path):
         "rename into the kit": said(f"changing the kit's files (os.rename {probe})"),
         "bind loopback": "allowed",
         "connect far": said("the network (socket.connect to ('10.255.255.1', 9))"),
+        "connect far, sly": said("the network (socket.connect to (<Host object>, 9))"),
         "look up a name": said("the network (looking up 'example.com')"),
         "look up loopback": "allowed",
         "subprocess": said("starting a process (subprocess.Popen)"),
@@ -685,6 +777,6 @@ def test_the_installed_guard_refuses_and_permits_as_each_rule_says(tmp_path):
     assert refusals == [message for message in results.values() if message != "allowed"]
     assert [kind for kind, _, _ in notes] == [
         "tamper", "tamper", "blocked", "tamper", "tamper", "blocked", "blocked", "blocked",
-        "blocked", "tamper", "tamper", "tamper", "tamper", "tamper",
+        "blocked", "blocked", "tamper", "tamper", "tamper", "tamper", "tamper",
     ]  # fmt: skip
     assert all(where.startswith("guarded.py:") for _, _, where in notes)

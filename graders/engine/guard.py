@@ -6,7 +6,9 @@ below with its factory, as a closure over all it needs (the key that seals repor
 pipe, a snapshot of the grader's modules, the notes on what learner code tried, the builtins it
 calls), and the hook finds a rule in a table (event name, else prefix -> rule) that only its own
 closure holds. Nothing learner code does afterwards to a module, this one included, changes a
-rule.
+rule. Nor does a rule ever run learner code: while it decides, the hook lets every event pass
+(its own included), so the values an event carries are read through the builtin types only,
+never through their own __repr__, __eq__, __hash__ or a metaclass (`_exactly`, `_describer`).
 
 Whose code is behind an event is read from the call stack: a code object's file is the grader's
 (under graders/), the library's (the standard library, site-packages, "<frozen ...>") or the
@@ -517,10 +519,10 @@ def _normaliser() -> Callable[[Any], str]:
     (not through links), or "" when it is no path. Only exact types count: str, bytes and
     pathlib's own classes (a learner's PathLike could answer differently each time)."""
     _type, _str, _bytes, _fspath, _getcwd = type, str, bytes, os.fspath, os.getcwd
-    _decode, path_types = bytes.decode, PATH_TYPES
+    _decode, is_path_object = bytes.decode, _exactly(PATH_TYPES)
 
     def normpath(path: Any) -> str:
-        if _type(path) in path_types:
+        if is_path_object(_type(path)):
             path = _fspath(path)
         if _type(path) is _bytes:
             path = _decode(path, "utf-8", "surrogateescape")
@@ -587,6 +589,51 @@ def _read_check(
     return check_read
 
 
+# Learner values, read without running learner code ---------------------------------------
+
+
+def _exactly(types: Iterable[type]) -> Callable[[type], bool]:
+    """`one_of(cls)`: is `cls` one of `types`? By identity: `in` would ask the learner's
+    metaclass (its __eq__ and __hash__), and run its code inside the hook."""
+    kinds = tuple(types)
+
+    def one_of(cls: type) -> bool:
+        for kind in kinds:
+            if cls is kind:
+                return True
+        return False
+
+    return one_of
+
+
+def _describer() -> tuple[Callable[[Any], str], Callable[[type], str]]:
+    """`shown(value)`: repr() of a value built of plain builtins (str, bytes, int, float, bool,
+    None, tuples of them), else `<TypeName object>`; `type_name(cls)`: a class's name.
+
+    A refusal's message names what was tried, but the guard must never run learner code: a
+    str subclass's __repr__, or a metaclass's __name__, would run inside the hook, where every
+    event passes unseen (the hook is busy deciding). Both read through the builtin types only.
+    """
+    _type, _tuple, _len, _repr = type, tuple, len, repr
+    is_plain = _exactly((str, bytes, int, float, bool, type(None)))
+    name_of = vars(type)["__name__"].__get__  # type's own getter: no metaclass
+
+    def type_name(cls: type) -> str:
+        name: str = name_of(cls)
+        return name
+
+    def shown(value: Any) -> str:
+        kind = _type(value)
+        if is_plain(kind):
+            return _repr(value)
+        if kind is _tuple:
+            inside = ", ".join([shown(item) for item in value])
+            return f"({inside},)" if _len(value) == 1 else f"({inside})"
+        return f"<{type_name(kind)} object>"
+
+    return shown, type_name
+
+
 # The rules: one per kind of event, each (event, args, frame) -> None or PermissionError ------
 
 
@@ -639,15 +686,15 @@ def _open_rule(
 ) -> _Rule:
     """open: a path of an exact type (a descriptor passes: it was opened already), checked for
     writing when the mode or flags write, and always for reading."""
-    _type, _str, _bytes, _int, _tuple, _any = type, str, bytes, int, tuple, any
-    path_types, write_flags = PATH_TYPES, WRITE_FLAGS
+    _type, _str, _int, _tuple, _any, write_flags = type, str, int, tuple, any, WRITE_FLAGS
+    is_path, type_name = _exactly((str, bytes, *PATH_TYPES)), _describer()[1]
 
     def on_open(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         path, mode, flags = (_tuple(args) + (None, None, None))[:3]
         if _type(path) is _int:
             return
-        if _type(path) not in (_str, _bytes) and _type(path) not in path_types:
-            refuse("tamper", f"opening a file through a {_type(path).__name__} object", frame)
+        if not is_path(_type(path)):
+            refuse("tamper", f"opening a file through a {type_name(_type(path))} object", frame)
         path = normpath(path)
         writing = (_type(mode) is _str and _any(c in mode for c in "wax+")) or (
             _type(flags) is _int and flags & write_flags
@@ -671,12 +718,18 @@ def _introspection_rule(kind: Callable[[CodeType], str], refuse: _Refuse) -> _Ru
 
 
 def _import_rule(refuse: _Refuse) -> _Rule:
-    """import: never ctypes, cffi, or a second _posixsubprocess (an unwrapped fork_exec)."""
-    forbidden = FORBIDDEN_IMPORTS
+    """import: never ctypes, cffi, or a second _posixsubprocess (an unwrapped fork_exec).
+    A name of a str subclass is read as the plain str it holds (its __hash__ and __eq__ are
+    learner code)."""
+    forbidden, _type, _str, _issubclass = FORBIDDEN_IMPORTS, type, str, issubclass
+    plain_str = str.__str__  # of a subclass: a copy as an exact str
 
     def on_import(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
-        if args and args[0] in forbidden:
-            refuse("tamper", f"importing {args[0]}", frame)
+        name = args[0] if args else None
+        if _type(name) is not _str and _issubclass(_type(name), _str):
+            name = plain_str(name)  # an exact copy, made in C
+        if _type(name) is _str and name in forbidden:
+            refuse("tamper", f"importing {name}", frame)
 
     return on_import
 
@@ -729,11 +782,11 @@ def _file_change_rule(
     normpath: Callable[[Any], str], check_write: Callable[[str, str, FrameType | None], None]
 ) -> _Rule:
     """Renames, removals, links, chmod and the like: both paths checked as writes."""
-    _type, _str, _bytes, path_types = type, str, bytes, PATH_TYPES
+    _type, is_path = type, _exactly((str, bytes, *PATH_TYPES))
 
     def on_file_change(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         for path in args[:2]:
-            if _type(path) in (_str, _bytes) or _type(path) in path_types:
+            if is_path(_type(path)):
                 check_write(normpath(path), event, frame)
 
     return on_file_change
@@ -741,28 +794,28 @@ def _file_change_rule(
 
 def _network_rule(is_loopback: Callable[[object], bool], refuse: _Refuse) -> _Rule:
     """connect, sendto, sendmsg, bind: only to a loopback (host, port) address."""
-    _type, _tuple, _len = type, tuple, len
+    _type, _tuple, _len, shown = type, tuple, len, _describer()[0]
 
     def on_network(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         if _len(args) < 2:
             return
         address = args[1]
         if not (_type(address) is _tuple and address and is_loopback(address[0])):
-            refuse("blocked", f"the network ({event} to {args[1]!r})", frame)
+            refuse("blocked", f"the network ({event} to {shown(address)})", frame)
 
     return on_network
 
 
 def _name_lookup_rule(is_loopback: Callable[[object], bool], refuse: _Refuse) -> _Rule:
     """Name look-ups: only of loopback names and addresses (a look-up is traffic itself)."""
-    _type, _bytes, _decode = type, bytes, bytes.decode
+    _type, _bytes, _decode, shown = type, bytes, bytes.decode, _describer()[0]
 
     def on_name_lookup(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         host: Any = args[0] if args else None
         if _type(host) is _bytes:
             host = _decode(host, "ascii", "replace")
         if not is_loopback(host):
-            refuse("blocked", f"the network (looking up {host!r})", frame)
+            refuse("blocked", f"the network (looking up {shown(host)})", frame)
 
     return on_name_lookup
 
