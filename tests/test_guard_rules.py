@@ -461,6 +461,24 @@ def test_a_host_of_a_str_subclass_is_refused_without_its_repr(judge, ran):
     assert ran == []
 
 
+def test_a_signal_target_is_compared_only_as_an_int(judge, ran):
+    class Pid(int):
+        def __eq__(self, other):
+            RAN.append("__eq__")
+            return True
+
+        __hash__ = int.__hash__
+
+    rule = guard._signal_rule(guard._own_child_test(POLICY, os.getpid()), judge.refuse)
+    assert judge.verdict(rule, "os.kill", (Pid(1), 9)) == tamper(
+        "signalling another process (os.kill)"
+    )
+    assert judge.verdict(rule, "os.kill", (Sly(), 9)) == tamper(
+        "signalling another process (os.kill)"
+    )
+    assert ran == []
+
+
 def test_an_import_name_of_a_str_subclass_is_read_as_its_text(judge, ran):
     rule = guard._import_rule(judge.refuse)
     assert judge.verdict(rule, "import", (Host("ctypes"),)) == tamper("importing ctypes")

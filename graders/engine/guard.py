@@ -766,13 +766,15 @@ def _process_rule(may_fork: Callable[[str, FrameType | None], bool], refuse: _Re
 
 
 def _signal_rule(own_child: Callable[[str, Any], bool], refuse: _Refuse) -> _Rule:
-    """os.kill and os.killpg: only this process, its group, or (under a cap) its children."""
-    _getpid, _getpgrp = os.getpid, os.getpgrp
+    """os.kill and os.killpg: only this process, its group, or (under a cap) its children.
+    The target is compared only as an exact int (os.kill's own are; a sys.audit's need not be)."""
+    _getpid, _getpgrp, _type, _int = os.getpid, os.getpgrp, type, int
 
     def on_signal(event: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         target = args[0] if args else None
         ours = (0, _getpgrp()) if event == "os.killpg" else (0, _getpid(), -_getpgrp())
-        if target not in ours and not own_child(event, target):
+        mine = _type(target) is _int and target in ours
+        if not mine and not own_child(event, target):
             refuse("tamper", f"signalling another process ({event})", frame)
 
     return on_signal
