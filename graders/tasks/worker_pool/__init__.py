@@ -4,8 +4,9 @@ Everything is observed, never guessed:
 - the HTTP fixture records which thread made each request; its latch (docs/design.md, fact 4) holds
   requests until min(n_workers, URLs left) are in flight at once, in waves: proof that the
   downloads run outside the lock, and it sends the workers back to the list together;
-- `LearnerThreads` notes every thread that ran code from the learner's file, idle workers
-  too, so "exactly n_workers threads" is counted, not inferred from who got work;
+- `ThreadStarts` (graders.kit.thread_starts) notes every thread the learner's code starts, at
+  the start itself, idle workers too, so "exactly n_workers threads" is counted, not inferred
+  from who got work, and never depends on when a worker gets to run;
 - `HeldFixture` holds the first download until every other job has been answered: in a pool
   that dealt the jobs out in advance, the held worker's other jobs wait for it; with one
   shared list the idle workers take them;
@@ -20,29 +21,24 @@ the URLs and their order, the bodies.
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, describe_exception, learner_frame
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.interleave import ForcedInterleaving
+from graders.kit.thread_starts import ThreadStarts
 from graders.kit.thread_watch import ThreadWatch
 from graders.learner.pictures.downloads import DEFAULT_URLS
 from graders.tasks.downloader import make_urls, pages, require_files, staggered
 from graders.tasks.named_workers import requests_by_thread, with_hint
 
 # Captured at import: learner code may monkeypatch these while a check runs.
-_settrace = sys.settrace
-_threading_settrace = threading.settrace
-_threading_gettrace = threading.gettrace
 _current_thread = threading.current_thread
 _main_thread = threading.main_thread
 
@@ -107,39 +103,6 @@ def seeded_urls(ctx: Context, m: int, label: str = "urls") -> list[str]:
 # ----------------------------------------------------------------- observing a run
 
 
-class LearnerThreads:
-    """Notes every thread started inside the block that runs code from the learner's files.
-
-    A trace function for new threads (`threading.settrace`) looks at the frames a thread
-    enters until one is from the learner's files, notes the thread and stops tracing it. So
-    a worker that finds the list empty at once is counted too, and downloads run untraced.
-    """
-
-    def __init__(self, files: Iterable[str]) -> None:
-        self._files = frozenset(
-            name for f in files for name in (f, os.path.abspath(f), os.path.realpath(f))
-        )
-        self._lock = threading.Lock()
-        self.threads: list[threading.Thread] = []
-        self._saved: Any = None
-
-    def __enter__(self) -> LearnerThreads:
-        self._saved = _threading_gettrace()
-        _threading_settrace(self._trace)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _threading_settrace(self._saved)
-
-    def _trace(self, frame: FrameType, event: str, arg: Any) -> None:
-        if frame.f_code.co_filename not in self._files:
-            return None
-        with self._lock:
-            self.threads.append(_current_thread())
-        _settrace(None)  # this thread is known: let it run at full speed
-        return None
-
-
 class HeldFixture(HttpFixture):
     """An HttpFixture that holds the first request to arrive until `others` other requests
     have been answered (or `timeout` passes): one worker stuck on a slow server.
@@ -202,7 +165,7 @@ class PoolRun:
     n_workers: int | None  # None: not passed (the default applies)
     out_dir: Path
     http: HttpFixture  # closed: records, latch and peak stay readable
-    threads: list[threading.Thread]  # threads that ran the learner's code (if counted)
+    threads: list[threading.Thread]  # threads the learner's code started (if counted)
 
     @property
     def workers(self) -> int:
@@ -250,7 +213,7 @@ def run_pool(
     `latch`: "first" holds the first min(n, URLs) requests until all are in flight; "waves"
     does so again for every round. `forced`: under forced interleaving that stalls the last
     pop. `hold`: the first request waits until every other job is answered. `count_threads`:
-    note the threads that run the learner's code. A worker that dies fails the check here.
+    note the threads the learner's code starts. A worker that dies fails the check here.
     """
     urls = list(urls)
     mod, out_dir = ctx.load(), ctx.tmp_dir()
@@ -261,11 +224,11 @@ def run_pool(
         else HttpFixture(bodies, latency=latency)
     )
     run = PoolRun(urls, n_workers, out_dir, http, [])
-    # Counting lasts until the stray threads have settled: a thread started by the call but
-    # not joined may read the trace hook after the call returned.
-    counting = LearnerThreads(ctx.files) if count_threads else contextlib.nullcontext()
+    # Counting lasts until the stray threads have settled: a thread the call left running may
+    # start more threads after it returned.
+    counting = ThreadStarts(ctx.files) if count_threads else contextlib.nullcontext()
     with counting, _serving(ctx, http), contextlib.ExitStack() as stack:
-        if isinstance(counting, LearnerThreads):
+        if isinstance(counting, ThreadStarts):
             run.threads = counting.threads
         if urls and latch:
             http.latch(
@@ -332,7 +295,8 @@ def worker_failure(run: PoolRun, exc: BaseException, ctx: Context, *, forced: bo
 
 
 def require_thread_count(run: PoolRun) -> None:
-    """Exactly n_workers threads ran the learner's code, and the main thread downloaded nothing.
+    """The learner's code started exactly n_workers threads, and the main thread downloaded
+    nothing.
 
     Only for runs with more URLs than workers (fewer: one thread per URL is allowed).
     """
@@ -355,16 +319,16 @@ def require_thread_count(run: PoolRun) -> None:
     )
     if ran > run.workers:
         raise CheckFailed(
-            f"{ran} threads ran your code, but the pool has {run.workers} workers",
+            f"Your code started {ran} thread(s), but the pool has {run.workers} workers",
             expected=f"exactly {run.workers} threads for {len(run.urls)} URLs with {asked}",
-            got=f"{ran} threads ran your functions",
+            got=f"{ran} threads started",
             hint="Start n_workers threads, not one per URL and not one more: each worker "
             "loops, taking the next URL off the shared list until the list is empty.",
         )
     raise CheckFailed(
-        f"Only {ran} thread(s) ran your code, but the pool has {run.workers} workers",
+        f"Your code started only {ran} thread(s), but the pool has {run.workers} workers",
         expected=f"exactly {run.workers} threads for {len(run.urls)} URLs with {asked}",
-        got=f"{ran} thread(s) ran your functions",
+        got=f"{ran} thread(s) started",
         hint="Start as many threads as n_workers says: `for _ in range(n_workers)`, not a "
         "number of your own; keep n_workers=3 as the default in the signature.",
     )
