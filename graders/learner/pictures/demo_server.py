@@ -28,7 +28,7 @@ class Served:
 
     path: str
     start: float
-    end: float
+    end: float  # the answer was ready (recorded just before it is sent)
     status: int
 
 
@@ -117,6 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "threadkit-demo/1"
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        """Wait, answer, and record the request BEFORE the answer leaves: a client that has
+        its answer always finds its request in `served` (recorded after, the last request of
+        a run could still be missing when the client looked)."""
         demo: DemoServer = self.server.demo  # type: ignore[attr-defined]
         start = demo._begin()
         status = 500
@@ -124,9 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep((demo.latency + httpbin_like.server_delay(self.path)) * demo.scale)
             found = httpbin_like.answer(self.path, dict(self.headers.items()))
             status, body = found if found else (404, '{"error": "not found"}\n')
-            self._send(status, body)
         finally:
             demo._end(self.path, start, status)
+        self._send(status, body)
 
     def _send(self, status: int, body: str) -> None:
         data = body.encode("utf-8")
