@@ -10,8 +10,9 @@ own behaviour, never from the clock:
 - running together: a latch on increment (all calls in flight at once), then TurnTaking, which
   makes threads that release a lock alternate, so a lock held for one update interleaves the
   threads' updates in every run and a lock held around the whole loop never does;
-- joining: JoinGate keeps every increment call's thread alive until the main thread joins that
-  thread, so a thread the code does not join is still running when run_threads returns;
+- joining: JoinGate (graders.kit.join_gate) keeps every increment call's thread alive until
+  the code joins that thread, so a thread the code does not join is still running when
+  run_threads returns;
 - the workshop's size: run_threads() with its defaults, plainly, within the check's time limit.
 """
 
@@ -20,17 +21,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent import futures
 from dataclasses import replace
-from types import CodeType, FrameType, ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, location
 from graders.kit.interleave import ForcedInterleaving
+from graders.kit.join_gate import JoinGate
 from graders.kit.observe import Call, CallRecorder, record
 from graders.kit.waitfor.tracked import TrackedLock, TrackedRLock
 
@@ -329,88 +329,6 @@ def require_turns_per_update(turns: TurnTaking) -> None:
 # ---------------------------------------------------------------- R4, R5: joining
 
 
-_JOIN = threading.Thread.join.__code__
-_START = threading.Thread.start.__code__
-
-
-def _code(func: object) -> CodeType | None:
-    """The code object of a Python function (None for one written in C)."""
-    return getattr(func, "__code__", None)
-
-
-_OTHER_WAITS = frozenset(
-    c
-    for c in (
-        _code(futures.Future.result),
-        _code(futures.wait),
-        _code(futures.as_completed),
-        _code(threading.Event.wait),
-        _code(threading.Condition.wait),
-        _code(threading.Barrier.wait),
-    )
-    if c is not None
-)
-_current_frames = sys._current_frames
-_clock = time.perf_counter
-
-
-class JoinGate:
-    """Keeps each increment call's thread alive until the main thread joins that thread.
-
-    A held thread is let go when the main thread is inside `join()` of that very thread, or
-    waits in a way that is not joining another thread (a future's result, an event), or when
-    the check opens the gate after run_threads returned, or after HOLD_TIMEOUT. So a thread the
-    code never joins is still running at the return, in every run: joining the first or the
-    last thread only, or none, shows every time. While the main thread starts threads, nobody
-    is let go. Code that joins every thread pays about a millisecond per thread.
-    """
-
-    def __init__(self, timeout: float = HOLD_TIMEOUT) -> None:
-        self.timeout = timeout
-        self._main = threading.get_ident()  # the checking thread, which calls run_threads
-        self._open = threading.Event()
-
-    def wrap(self, mod: ModuleType, name: str, *, hold_first: bool) -> None:
-        """Hold every call of `mod.name`: before running it (`hold_first`) or after."""
-        original = getattr(mod, name)
-
-        def held(*args: Any, **kwargs: Any) -> Any:
-            if hold_first:
-                self._hold(threading.current_thread())
-                return original(*args, **kwargs)
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self._hold(threading.current_thread())
-
-        setattr(mod, name, named(held, name))
-
-    def open(self) -> None:
-        """Let every held thread go (run_threads has returned)."""
-        self._open.set()
-
-    def _hold(self, me: threading.Thread) -> None:
-        end = _clock() + self.timeout
-        while not self._open.is_set() and _clock() < end:
-            if self._main_waits_for(me):
-                return
-            self._open.wait(0.001)
-
-    def _main_waits_for(self, me: threading.Thread) -> bool:
-        """Is the main thread joining `me`, or waiting for something but another thread?"""
-        frame = _current_frames().get(self._main)
-        waiting = False
-        while frame is not None:
-            code = frame.f_code
-            if code is _START:
-                return False
-            if code is _JOIN:
-                return frame.f_locals.get("self") is me
-            waiting = waiting or code in _OTHER_WAITS
-            frame = frame.f_back
-        return waiting
-
-
 JOIN_DETAIL = (
     "In this check each increment() call keeps its thread running until your code joins "
     "that thread, so every thread you do not join is still running when run_threads returns."
@@ -496,10 +414,10 @@ def joined(ctx: Context) -> None:
     mod = ctx.load()
     n_threads, times = sizes(ctx, (5, 50))
     calls = record(mod, "increment")
-    gate = JoinGate()
-    gate.wrap(mod, "increment", hold_first=False)  # outermost: threads named after increment
-    ctx.call(mod.run_threads, n_threads=n_threads, times=times)
-    gate.open()
+    with JoinGate(HOLD_TIMEOUT) as gate:
+        # outermost, and named increment: Python names a thread after its target
+        mod.increment = gate.wrap(mod.increment, hold_first=False, name="increment")
+        ctx.call(mod.run_threads, n_threads=n_threads, times=times)
     ctx.settle()
     if not calls.calls:  # no thread ran increment: nothing was waited for, R4 is not shown
         raise CheckFailed(
@@ -530,12 +448,10 @@ def counter_returned(ctx: Context) -> None:
         with guard:  # not what a learner would expect to count: times + 1 per call
             mod.counter += times + 1
 
-    mod.increment = increment
-    gate = JoinGate()  # an unjoined thread adds nothing before the return is seen
-    gate.wrap(mod, "increment", hold_first=True)
-    got = ctx.call(mod.run_threads, n_threads=n_threads, times=times)
-    at_return = mod.counter
-    gate.open()
+    with JoinGate(HOLD_TIMEOUT) as gate:  # an unjoined thread adds nothing before the return
+        mod.increment = gate.wrap(increment, hold_first=True, name="increment")
+        got = ctx.call(mod.run_threads, n_threads=n_threads, times=times)
+        at_return = mod.counter
     ctx.settle()
     if type(got) is int and type(at_return) is int and got == at_return:
         return

@@ -35,6 +35,7 @@ from typing import Any
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, describe_exception, location
+from graders.kit.join_gate import JoinGate
 from graders.kit.thread_watch import stack_lines
 
 _RawLock = threading.Lock
@@ -43,13 +44,8 @@ _Thread = threading.Thread
 _current = threading.current_thread
 _clock = time.perf_counter
 _getframe = sys._getframe
-_current_frames = sys._current_frames
-_JOIN = threading.Thread.join.__code__
-_WAIT = threading.Condition.wait.__code__
-_START = threading.Thread.start.__code__
 
 POLL = 0.05  # a waiting thread looks this often whether the lock's holder has ended
-HOLD_POLL = 0.002  # how often a held thread looks whether run_transfers' caller now waits
 PAUSE_LIMIT = 1.0  # longest a transfer is held once all are started (only for odd code)
 STAGE_LIMIT = 1.0  # longest the check waits for a transfer it started to take a lock...
 BYSTANDER_LIMIT = 3.0  # ...or for a bystander to end (the balances must change in time)
@@ -184,9 +180,9 @@ class LockWatch:
       them have taken a lock, wait for one or ended (PAUSE_LIMIT at most);
     - `caller`: the thread that calls run_transfers; its own balance reads are not judged
       (after a join nothing runs beside it). With `hold`, each other thread is held after
-      its transfer (`done`, called by `held_after`) until the caller joins it (or waits
-      another way, or returns), so that a thread never joined is seen alive at the return
-      in every run, however fast;
+      its first transfer (`done`, called by `held_after`) in a JoinGate
+      (graders.kit.join_gate) until the code joins it (or the caller waits another way, or
+      returns), so that a thread never joined is seen alive at the return in every run;
     - `overlap=k`: a thread touching a balance while holding a lock waits there until k
       threads do so at once (or OVERLAP_LIMIT passes with none coming in); `peak_inside` is
       the most seen.
@@ -215,10 +211,9 @@ class LockWatch:
         self._group_open = False
         self._started_at: float | None = None
         self._caller = caller
-        self._hold_open = not (hold and caller is not None)
-        self._poller: threading.Thread | None = None  # the held thread looking at the caller
+        # the caller is the thread making the watch: the gate never holds it
+        self.gate = JoinGate(HOLD_LIMIT) if hold and caller is not None else None
         self._held_once: set[threading.Thread] = set()
-        self._let_go: set[threading.Thread] = set()  # held threads that may go on, one by one
         self._last_in = 0.0
         self._overlap = overlap
         self._overlap_over = overlap <= 0
@@ -228,12 +223,16 @@ class LockWatch:
         self.unlocked: list[Access] = []
 
     def __enter__(self) -> LockWatch:
+        if self.gate is not None:
+            self.gate.__enter__()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+        if self.gate is not None:
+            self.gate.__exit__(kind, exc, tb)
 
     def lock(self, label: str) -> WatchedLock:
         made = WatchedLock(self, label)
@@ -260,9 +259,8 @@ class LockWatch:
             self._changed.notify_all()
 
     def open_holds(self) -> None:
-        with self.mutex:
-            self._hold_open = True
-            self._changed.notify_all()
+        if self.gate is not None:
+            self.gate.open()
 
     def close(self) -> None:
         """Unblock everything for good: waits raise DeadlockBroken, latches open."""
@@ -318,12 +316,16 @@ class LockWatch:
             self._changed.notify_all()
 
     def done(self) -> None:
-        """A transfer has returned or raised in this thread: hold it there (see _hold)."""
+        """A transfer has returned or raised in this thread: the first time, hold the thread
+        there until run_transfers joins it (the gate), holding no lock, blocking nobody."""
         me = _current()
+        if self.gate is None:
+            return
         with self.mutex:
-            if me not in self._held_once:
-                self._held_once.add(me)
-                self._hold(me)
+            if me in self._held_once:
+                return
+            self._held_once.add(me)
+        self.gate.hold()
 
     def touched(self, account: object, verb: str) -> None:
         """A balance was read or changed (from the watched Account's property)."""
@@ -410,6 +412,8 @@ class LockWatch:
         self._changed.notify_all()
         for lock in self._locks:
             lock.freed.notify_all()
+        if self.gate is not None:
+            self.gate.open()  # a halted run holds nobody
 
     def _moved(self, thread: threading.Thread) -> bool:
         return thread in self._took or thread in self._blocked or thread in self._ended
@@ -433,59 +437,6 @@ class LockWatch:
             if left <= 0:
                 return
             self._changed.wait(left)
-
-    def _hold(self, me: threading.Thread) -> None:
-        """Hold one of run_transfers' threads once its transfer has returned until the caller
-        joins this very thread, or waits some other way (an Event, futures: then every
-        thread goes on), or returns. Out of transfer, a held thread holds no lock, so it
-        blocks no other transfer; and a thread the caller never joins is still alive when
-        the caller returns, in every run. A correct run never waits on a timeout.
-        """
-        if self._hold_open or me is self._caller:
-            return
-        end = _clock() + HOLD_LIMIT
-        try:
-            while not (self._hold_open or me in self._let_go or self._halted()):
-                left = end - _clock()
-                if left <= 0:
-                    return
-                if self._poller is None:
-                    self._poller = me
-                if self._poller is me:
-                    self._look_at_caller()
-                    if self._hold_open or me in self._let_go:
-                        return
-                    self._changed.wait(min(left, HOLD_POLL))
-                else:
-                    self._changed.wait(left)
-        finally:
-            if self._poller is me:
-                self._poller = None  # another held thread takes over the looking
-                self._changed.notify_all()
-
-    def _look_at_caller(self) -> None:
-        """Let go the thread the caller joins now; every thread if it waits another way."""
-        caller = self._caller
-        frame = _current_frames().get(caller.ident) if caller is not None else None
-        joined, waits = None, False
-        while frame is not None:
-            code = frame.f_code
-            if code is _START:
-                return  # Thread.start() waits for the new thread to run: that is no join
-            if code is _JOIN:
-                joined = frame.f_locals.get("self")
-            waits = waits or code is _WAIT
-            frame = frame.f_back
-        if isinstance(joined, threading.Thread):
-            self._let_go_of(joined)
-        elif waits:
-            self._hold_open = True
-            self._changed.notify_all()
-
-    def _let_go_of(self, thread: threading.Thread) -> None:
-        if thread not in self._let_go:
-            self._let_go.add(thread)
-            self._changed.notify_all()
 
     def _meet(self) -> None:
         """The overlap latch: wait inside the locks until `overlap` threads are inside.

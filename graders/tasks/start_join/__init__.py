@@ -9,9 +9,7 @@ requirement of the task text and nothing else; the others have checks of their o
 
 from __future__ import annotations
 
-import functools
 import inspect
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed
+from graders.kit.join_gate import JoinGate
 from graders.kit.observe import Call, CallRecorder, record
 
 # The task text, sentence by sentence (the stub's docstring numbers them the same way).
@@ -66,57 +65,6 @@ def draw_inputs(ctx: Context, label: str = "", sizes: Sequence[int] = (3, 4, 5))
     steps = rng.choice((2, 4, 5, 6))  # never worker's default 3
     delay = rng.choice((0.01, 0.015, 0.02, 0.025, 0.03))  # never worker's default 1.0
     return Inputs(container(names), steps, delay)
-
-
-class JoinGate:
-    """While entered, notes every Thread.join(); a stand-in worker waits until its thread is
-    joined. So a thread run_workers never joins is still running when it returns, in every run
-    and whatever the timing: no worker can slip out early and hide a missing join().
-
-    Only a join() without a timeout releases a worker: join(timeout) may return before the
-    worker is done, so it must not make the worker quick. A worker in the main thread is never
-    held (nobody could join it), and the wait is bounded by GATE_TIMEOUT for code that waits
-    for its threads some other way (slower, but it passes if it waits for them all).
-    """
-
-    def __init__(self) -> None:
-        self._joined: list[threading.Thread] = []
-        self._open = False
-        self._cond = threading.Condition(threading.Lock())
-        self._original = threading.Thread.join
-
-    def __enter__(self) -> JoinGate:
-        original, gate = self._original, self
-
-        @functools.wraps(original)
-        def join(thread: threading.Thread, *args: Any, **kwargs: Any) -> None:
-            if (args[0] if args else kwargs.get("timeout")) is None:
-                gate._note(thread)
-            return original(thread, *args, **kwargs)
-
-        threading.Thread.join = join  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        threading.Thread.join = self._original  # type: ignore[method-assign]
-        with self._cond:
-            self._open = True
-            self._cond.notify_all()
-
-    def _note(self, thread: threading.Thread) -> None:
-        with self._cond:
-            self._joined.append(thread)
-            self._cond.notify_all()
-
-    def hold(self) -> None:
-        """Called by the stand-in worker: wait until this thread is being joined."""
-        me = threading.current_thread()
-        if me is threading.main_thread():
-            return
-        with self._cond:
-            self._cond.wait_for(
-                lambda: self._open or any(t is me for t in self._joined), timeout=GATE_TIMEOUT
-            )
 
 
 @dataclass
@@ -361,7 +309,7 @@ def overlap(ctx: Context) -> None:
 def joined(ctx: Context) -> None:
     for inputs in (draw_inputs(ctx), draw_inputs(ctx, "one", sizes=(1,))):
         mod = ctx.load()
-        with JoinGate() as gate:
+        with JoinGate(GATE_TIMEOUT) as gate:
             workers = stand_in(mod, gate=gate)
             run(ctx, mod, inputs)
         ctx.settle(SETTLE)
