@@ -67,15 +67,6 @@ NO_MUTANT = {
 
 LATCH_TIMEOUT = 1.5
 
-# The stub's URLS: the workshop's httpbin list, served by the fixture in the
-# hidden workshop check (delay/1 scaled down), if the learner's module lost its own.
-WORKSHOP_URLS = (
-    "https://httpbin.org/delay/1",
-    "https://httpbin.org/uuid",
-    "https://httpbin.org/ip",
-    "https://httpbin.org/user-agent",
-    "https://httpbin.org/headers",
-)
 MAX_AT_ONCE = 5  # asyncio's default pool has min(32, CPUs + 4) threads: at least 5
 
 

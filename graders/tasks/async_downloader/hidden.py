@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed
-from graders.tasks.async_downloader import WORKSHOP_URLS, async_run, require_coroutine_files
-from graders.tasks.downloader import make_urls, staggered
+from graders.tasks.async_downloader import async_run, require_coroutine_files
+from graders.tasks.downloader import WORKSHOP_URLS, make_urls, staggered
 
 
 @check(

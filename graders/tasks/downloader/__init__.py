@@ -53,7 +53,8 @@ REQUIREMENTS = {
     "and just after the call",
 }
 
-# The notebook's own list (the stub's URLS): the workshop-size check serves these.
+# The notebook's own list (the stubs' URLS, the same in every downloading task): the
+# workshop-size checks serve these when a learner's module lost its own.
 WORKSHOP_URLS = (
     "https://httpbin.org/delay/1",
     "https://httpbin.org/uuid",

@@ -81,15 +81,6 @@ CPU_SHARE = 0.1  # elsewhere: CPU seconds per second of the call that count as b
 CPU_MIN = 0.04  # ... and never less than this (starting threads costs a little)
 LATCH_TIMEOUT = 1.5
 
-# The stub's URLS: the workshop's httpbin list, served by the fixture in the
-# hidden workshop check (delay/1 scaled down), if the learner's module lost its own.
-WORKSHOP_URLS = (
-    "https://httpbin.org/delay/1",
-    "https://httpbin.org/uuid",
-    "https://httpbin.org/ip",
-    "https://httpbin.org/user-agent",
-    "https://httpbin.org/headers",
-)
 MAX_REPORTS = 50_000  # a loop that reports without waiting: keep this many, count the rest
 
 

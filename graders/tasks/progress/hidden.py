@@ -7,8 +7,15 @@ import re
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed
 from graders.kit.thread_output import ThreadOutput
-from graders.tasks.downloader import make_urls, pages, require_files, serve, staggered
-from graders.tasks.progress import WORKSHOP_URLS, progress_run
+from graders.tasks.downloader import (
+    WORKSHOP_URLS,
+    make_urls,
+    pages,
+    require_files,
+    serve,
+    staggered,
+)
+from graders.tasks.progress import progress_run
 
 _SHOWN = re.compile(r"(\d+)/(\d+) downloaded")
 
