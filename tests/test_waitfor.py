@@ -664,6 +664,47 @@ def test_the_kits_own_objects_stay_real_and_the_switch_turns_it_off(
     assert seen["learner"] is type(threading.Lock())
 
 
+ISINSTANCE = """\
+import threading
+
+lock = threading.Lock()
+rlock = threading.RLock()
+
+
+def kinds(other):
+    out = {}
+    made = threading.Lock()
+    for name, obj in (("lock", lock), ("rlock", rlock), ("other", other), ("made", made)):
+        try:
+            out[name] = isinstance(obj, threading.Lock)
+        except TypeError:
+            out[name] = "TypeError"
+    try:
+
+        class Mine(threading.Lock):
+            pass
+
+        out["subclass"] = "allowed"
+    except TypeError:
+        out["subclass"] = "TypeError"
+    return out, type(lock).__name__
+"""
+
+
+def test_isinstance_of_threading_lock_answers_as_without_the_graph(tmp_path: Path) -> None:
+    """threading.Lock is a class on 3.13 (isinstance works) and a function before (isinstance
+    raises TypeError): the graph's stand-in has the same shape, and accepts tracked locks."""
+    path = learner_file(tmp_path, ISINSTANCE)
+    plain, _ = import_file(path).kinds(threading.Lock())
+    seen: list[tuple[dict[str, object], str]] = []
+    assert run_probe(path, lambda mod: seen.append(mod.kinds(threading.Lock()))).passed
+    assert seen == [(plain, "TrackedLock")]
+    if isinstance(threading.Lock, type):  # 3.13 on
+        assert plain == {"lock": True, "rlock": False, "other": True, "made": True} | {
+            "subclass": "TypeError"
+        }
+
+
 # ---------------------------------------------------------------- forced interleaving
 
 

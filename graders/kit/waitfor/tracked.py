@@ -359,13 +359,51 @@ class Waiter:
         return self._real.locked()
 
 
-def _make_lock() -> Any:
-    """`threading.Lock()` while a check runs."""
+def _new_lock(frame: FrameType) -> Any:
+    """A lock for the code in `frame`: tracked if the learner's code is making it."""
     graph = _active[0] if _active else None
-    created = graph.creator(_getframe(1)) if graph is not None else None
+    created = graph.creator(frame) if graph is not None else None
     if created is None:
         return _allocate()
     return TrackedLock(graph, created)  # type: ignore[arg-type]
+
+
+def _make_lock() -> Any:
+    """`threading.Lock()` while a check runs, where threading.Lock is a function (to 3.12)."""
+    return _new_lock(_getframe(1))
+
+
+_RealLockType: type = type(_allocate())
+
+
+class _LockClass(type):
+    """The type of the stand-in for `threading.Lock` where threading.Lock is a class (3.13:
+    `_thread.lock`), so that learner code sees a class there too: calling it makes a lock
+    (tracked when the learner's code makes it), and `isinstance(x, threading.Lock)` is true of
+    a real lock and of a tracked one, as it is of any lock without the graph."""
+
+    def __call__(cls) -> Any:
+        return _new_lock(_getframe(1))
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return cls.__subclasscheck__(type(obj))
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        kinds = (_RealLockType, TrackedLock, Waiter)
+        return issubclass(sub, kinds) and not issubclass(sub, TrackedRLock)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(_RealLockType, name)  # threading.Lock.acquire and the like
+
+    def __repr__(cls) -> str:
+        return repr(_RealLockType)
+
+
+class _Lock(metaclass=_LockClass):
+    """`threading.Lock` while a check runs, where it is a class (see _LockClass)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise TypeError(f"type {_RealLockType.__qualname__!r} is not an acceptable base type")
 
 
 def _make_rlock(*args: Any, **kwargs: Any) -> Any:
@@ -405,7 +443,8 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
 
 _join.__doc__ = _original_join.__doc__
 _PATCHES: dict[str, Any] = {
-    "Lock": _make_lock,
+    # the stand-in has the shape of the original: a class on 3.13, a function before
+    "Lock": _Lock if isinstance(_ORIGINALS["Lock"], type) else _make_lock,
     "RLock": _make_rlock,
     "_allocate_lock": _allocate_waiter,
 }
