@@ -21,7 +21,7 @@ from graders.engine.sandbox import Sandbox, detect, works
 from graders.instructor.batch.pipeline import BatchOptions, Outcome, grade_batch
 from graders.instructor.batch.run import RunOptions
 from graders.tasks import get_task
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
 
 # Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
 # this file runs in one worker (--dist loadgroup).

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graders.engine.sandbox import LEVELS, Sandbox, detect, works
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
 
 GRADERS = ROOT / "graders"
 

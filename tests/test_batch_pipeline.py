@@ -26,7 +26,7 @@ from graders.instructor.batch.pipeline import BatchOptions, grade_batch
 from graders.instructor.batch.run import RunOptions
 from graders.instructor.batch.screen import screen
 from graders.tasks import TASKS
-from tests.conftest import EXERCISES, FIXTURES, ROOT, SOLUTIONS
+from tests.helpers import EXERCISES, FIXTURES, ROOT, SOLUTIONS
 
 PROCESS = Sandbox("process")
 

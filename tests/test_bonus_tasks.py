@@ -14,7 +14,7 @@ import pytest
 from graders.engine.isolated import run_isolated
 from graders.tasks import get_task
 from graders.tasks.named_workers import common_words, name_words
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 ALTERNATIVES = sorted((ROOT / "fixtures").glob("*/alternatives/*.py"))
 OUT = "/tmp/run/out"

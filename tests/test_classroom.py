@@ -25,7 +25,7 @@ from graders.instructor.mutants import read_mutant
 from graders.instructor.release import render_workflow
 from graders.learner.classroom import decode
 from graders.tasks import TASKS, get_task
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS, submission_of
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS, submission_of
 
 WORKFLOW = ROOT / "templates/learner/.github/workflows/check.yml"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"

@@ -31,7 +31,7 @@ from graders.engine.isolated import DEFAULT_LIMITS, run_isolated
 from graders.engine.runner import run_task
 from graders.tasks import get_task
 from graders.tasks.cpu_bound import PROCESS_CAP, prime_count
-from tests.conftest import EXERCISES, SOLUTIONS
+from tests.helpers import EXERCISES, SOLUTIONS
 from tests.learner_cli import graders
 
 TAG = "THREADKIT_TEST_TAG"

@@ -10,7 +10,7 @@ import pytest
 
 from graders.engine.isolated import run_isolated
 from graders.tasks import TASKS
-from tests.conftest import EXERCISES, SOLUTIONS, Mutant, all_mutants
+from tests.helpers import EXERCISES, SOLUTIONS, Mutant, all_mutants
 
 SEED = 20261125
 MUTANTS = all_mutants()

@@ -32,7 +32,7 @@ from graders.instructor import gradescope_zip
 from graders.instructor.as_user import AsUser, for_user
 from graders.instructor.mutants import read_mutant
 from graders.tasks import TASKS, get_task
-from tests.conftest import EXERCISES, SOLUTIONS
+from tests.helpers import EXERCISES, SOLUTIONS
 
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
 OUTPUT_FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}

@@ -17,7 +17,7 @@ from graders.kit.feedback import Feedback
 from graders.kit.interleave import Access, LostUpdate
 from graders.learner import job_summary, race_story, terminal
 from graders.tasks import TASKS
-from tests.conftest import FIXTURES, ROOT
+from tests.helpers import FIXTURES, ROOT
 from tests.learner_cli import graders
 
 TASKS_BY_ID = {t.id: t for t in TASKS}

@@ -14,7 +14,7 @@ import pytest
 
 from graders.learner.pictures.demo_client import local_urls
 from graders.learner.pictures.demo_server import DemoServer
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 from tests.learner_cli import graders
 
 

@@ -11,7 +11,7 @@ from graders.cli import main
 from graders.learner import hints
 from graders.learner.session import LearnerState
 from graders.tasks import TASKS
-from tests.conftest import EXERCISES, SOLUTIONS
+from tests.helpers import EXERCISES, SOLUTIONS
 
 WITH_HINTS = [t for t in TASKS if hints.hints_for(t.id)]
 

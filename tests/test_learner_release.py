@@ -18,7 +18,7 @@ import pytest
 
 from graders.instructor.release import MARKER, build
 from graders.tasks import TASKS
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS
 from tests.learner_cli import graders
 
 # Its module-scoped fixture is built once: under pytest-xdist (make test) every test of

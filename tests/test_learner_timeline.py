@@ -22,7 +22,7 @@ from graders.learner.pictures.timeline import (
 )
 from graders.learner.pictures.timeline_view import render
 from graders.tasks import get_task
-from tests.conftest import FIXTURES, SOLUTIONS
+from tests.helpers import FIXTURES, SOLUTIONS
 from tests.learner_cli import graders
 
 URLS = [f"http://threadkit.test/t/{i}" for i in range(3)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from graders.learner.commands.watch import changed, stamp
 from graders.tasks import get_task
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS
 
 START_JOIN = get_task("start_join")
 

@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 
 from graders.instructor.course import build, regions
 from graders.tasks import TASKS, Task
-from tests.conftest import EXERCISES, FIXTURES, ROOT, SOLUTIONS, all_mutants
+from tests.helpers import EXERCISES, FIXTURES, ROOT, SOLUTIONS, all_mutants
 
 # Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
 # this file runs in one worker (--dist loadgroup).

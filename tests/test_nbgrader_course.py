@@ -23,7 +23,7 @@ from graders.instructor.course import build, regions
 from graders.instructor.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
 from graders.learner import notebook
 from graders.tasks import TASKS
-from tests.conftest import EXERCISES, SOLUTIONS, all_mutants, submission_of
+from tests.helpers import EXERCISES, SOLUTIONS, all_mutants, submission_of
 
 # Its module-scoped fixture is built once: under pytest-xdist (make test) every test of
 # this file runs in one worker (--dist loadgroup).

@@ -21,7 +21,7 @@ from graders.engine.isolated import run_isolated
 from graders.instructor.mutants import Mutant, all_mutants
 from graders.instructor.release import build
 from graders.tasks import TASKS, get_task
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS, submission_of
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS, submission_of
 
 SEED = 424242
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]

@@ -17,7 +17,7 @@ import pytest
 
 from graders.engine.isolated import run_isolated
 from graders.tasks import TASKS
-from tests.conftest import Mutant, all_mutants, submission_of
+from tests.helpers import Mutant, all_mutants, submission_of
 
 REPEATS = int(os.environ.get("THREADKIT_REPEATS", "20"))
 PARALLEL = int(os.environ.get("THREADKIT_PARALLEL", "4"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from graders.tasks import TASKS
-from tests.conftest import all_mutants
+from tests.helpers import all_mutants
 
 MUTANTS = all_mutants()
 

@@ -36,7 +36,7 @@ from graders.kit.waitfor import ENV_SWITCH, WaitGraph
 from graders.kit.waitfor.tracked import TrackedLock
 from graders.tasks import get_task
 from tests import test_interleave as interleave_cases
-from tests.conftest import ROOT, SOLUTIONS, submission_of
+from tests.helpers import ROOT, SOLUTIONS, submission_of
 
 HANGS = ROOT / "fixtures" / "hangs"
 SEED = 20261125
