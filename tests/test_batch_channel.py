@@ -7,7 +7,8 @@ learner's code pretending to be one) could write to the pipe.
 from __future__ import annotations
 
 from graders.engine.channel import Secret, sealer, unseal
-from graders.engine.isolated import DEFAULT_LIMITS, _decode
+from graders.engine.process import DEFAULT_LIMITS
+from graders.engine.verdicts import decode
 from graders.tasks import get_task
 
 TASK = "start_join"
@@ -24,7 +25,7 @@ def honest(names: list[str], passed: bool = True) -> list[tuple]:
 
 
 def decoded(data: bytes, secret: Secret):
-    return _decode(TASK, 7, True, unseal(secret, data), 0, DEFAULT_LIMITS)
+    return decode(TASK, 7, True, unseal(secret, data), 0, DEFAULT_LIMITS)
 
 
 def test_an_honest_report_is_believed():

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.isolated import DEFAULT_LIMITS, run_isolated
+from graders.engine.isolated import run_isolated
+from graders.engine.process import DEFAULT_LIMITS
 from graders.engine.runner import run_task
 from graders.tasks import get_task
 from graders.tasks.cpu_bound import PROCESS_CAP, prime_count

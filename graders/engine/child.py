@@ -1,17 +1,19 @@
-"""Running learner code for a picture (timeline, demo) in a child process, time-boxed.
+"""Running learner code for a picture (timeline, demo) in a child process: the JSON file's side.
 
 `make check` runs checks through graders.engine.isolated; the timeline and the demo only need the
-learner's functions run once, but with the same guarantees: a hang, an exit() or a crash in
-the learner's module never takes the learner's terminal down with it. The child writes its
-result as JSON to a file whose path it is given (`--result`), so whatever the learner's code
-prints stays plain output.
+learner's functions run once, but with the same guarantees: a hang, an exit(), a crash, a flood
+of output or a runaway allocation in the learner's module never takes the learner's terminal
+down with it. The child is started and watched by graders.engine.process (its own session,
+the kit's limits with the picture's own time limit, output capped, its process group killed at
+the end); it writes its result as JSON to a file whose path it is given (`--result`), so
+whatever the learner's code prints stays plain output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graders.paths import KIT_ROOT
+from graders.engine import process
+from graders.engine.process import DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -27,57 +30,40 @@ class ChildRun:
     """What a child process left: its JSON result (None if it wrote none) and its output."""
 
     result: Any
-    output: str
+    output: str  # cut at Limits.output_bytes
     timed_out: bool
     exit_code: int | None
 
 
 def run_child(module: str, args: list[str], *, timeout: float, echo: bool = False) -> ChildRun:
-    """Run `python -m module --result FILE *args`; `echo` lets its output through live."""
+    """Run `python -m module --result FILE *args` within the kit's limits and `timeout`
+    seconds; `echo` lets its output through live (up to the output cap)."""
+    limits = dataclasses.replace(DEFAULT_LIMITS, seconds=timeout)
     with tempfile.TemporaryDirectory(prefix="threadkit-child-") as tmp:
         result_path = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", module, "--result", str(result_path), *args]
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=None if echo else subprocess.PIPE,
-            stderr=None if echo else subprocess.STDOUT,
-            env=child_env(),
-            start_new_session=True,
+        proc = process.start(
+            cmd, limits=limits, env=process.environment(), stdin=subprocess.DEVNULL
         )
-        output, timed_out = _communicate(proc, timeout)
-        result = json.loads(result_path.read_text()) if result_path.exists() else None
-    return ChildRun(result, output, timed_out, None if timed_out else proc.returncode)
+        finished = process.Watched(proc, limits, echo=_to_stdout if echo else None).finish()
+        result = _read_result(result_path)
+    timed_out = finished.exit_code is None
+    return ChildRun(result, finished.output, timed_out, finished.exit_code)
 
 
-def child_env() -> dict[str, str]:
-    """The environment of a child: this kit importable, output unbuffered, no .pyc litter."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(KIT_ROOT)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+def _to_stdout(chunk: bytes) -> None:
+    """The child's output, live, on this process's stdout."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
 
 
-def _communicate(proc: subprocess.Popen[bytes], timeout: float) -> tuple[str, bool]:
-    """The child's output, and whether it had to be killed for running past `timeout`."""
-    timed_out = False
+def _read_result(path: Path) -> Any:
+    """The child's JSON result; None if it wrote none (or was killed while writing it)."""
     try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc.pid)
-        out, _ = proc.communicate()
-    finally:
-        _kill_group(proc.pid)  # threads or children the learner left behind
-    return (out or b"").decode("utf-8", errors="replace"), timed_out
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def write_result(path: str, data: Any) -> None:

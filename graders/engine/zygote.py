@@ -36,7 +36,7 @@ Why the guard's promises (graders.engine.guard) still hold in a forked child
   child's copy only; the zygote and the next child never see it. The guard's snapshot of the
   grader's modules is taken in the child, at install, exactly as in a fresh process, so a
   replacement is reported just the same.
-- Own limits: the child calls isolated._apply_limits (address space, file size, no core,
+- Own limits: the child calls process.apply_limits (address space, file size, no core,
   SIGKILL when its parent, the zygote, dies) before any learner code, and starts a session of
   its own before the zygote tells the parent its pid (so killing its process group, from the
   moment the parent can, kills it and nothing else); for `netns` it unshares a
@@ -71,12 +71,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from graders.paths import KIT_ROOT
+from graders.engine import process
 
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-    from graders.engine.isolated import Limits
+    from graders.engine.process import Limits
     from graders.engine.sandbox import Sandbox
 
 ENV_SWITCH = "THREADKIT_ZYGOTE"  # "0": every task in a fresh interpreter, as before
@@ -239,13 +239,10 @@ class Zygote:
 
 
 def _zygote_env(home: str) -> dict[str, str]:
-    """The zygote's environment: as a grading process's (graders.engine.isolated._child_env),
+    """The zygote's environment: a grading process's (graders.engine.process.environment),
     with a private, empty HOME, so no user site-packages join sys.path. Each child gets its
     run's own environment after the fork."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env |= {"PYTHONPATH": str(KIT_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    env |= {"PYTHONUNBUFFERED": "1", "PYTHONSAFEPATH": "1", "HOME": home, "TMPDIR": home}
-    return env
+    return process.environment(home=Path(home), tmp=Path(home))
 
 
 _shared: Zygote | None = None
@@ -323,7 +320,6 @@ def fork_worker(
 def serve(control_fd: int) -> None:
     """The zygote's loop: import everything once, then fork a child per request until EOF."""
     _preload()
-    from graders.engine import isolated  # _apply_limits, and ctypes' prctl, looked up now
 
     unshare = _find_unshare()
     control = socket.socket(fileno=control_fd)
@@ -374,7 +370,7 @@ def serve(control_fd: int) -> None:
                 continue
             if pid == 0:
                 closing = (selector, control, wake_r, wake_w, ready_r)
-                limits = (isolated._apply_limits, isolated.Limits)
+                limits = (process.apply_limits, process.Limits)
                 _child(request, fds, closing, ready_w, me, limits, unshare)
             for fd in (*fds, ready_w):  # the child has them; no later child may inherit them
                 os.close(fd)
@@ -450,12 +446,12 @@ def _reap(children: dict[int, int], answer: Callable[..., None]) -> None:
         pid = _ended_child()
         if pid is None:
             return
-        _kill_group(pid)
+        process.kill_group(pid)
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:
             status = _reaped.pop(pid, 0)
-        _kill_group(pid)
+        process.kill_group(pid)
         number = children.pop(pid, None)
         if number is not None:
             answer("exited", number, os.waitstatus_to_exitcode(status))
@@ -479,16 +475,9 @@ def _ended_child() -> int | None:
 _reaped: dict[int, int] = {}
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _kill_all(children: dict[int, int]) -> None:
     for pid in children:
-        _kill_group(pid)
+        process.kill_group(pid)
     for pid in list(children):
         try:
             os.waitpid(pid, 0)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.engine.isolated import IsolatedRun
+from graders.engine.verdicts import IsolatedRun
 from graders.instructor.batch import gradescope
 from graders.instructor.batch.isolate import Prepared, prepare
 from graders.instructor.batch.load import Submission, learner_id

@@ -18,8 +18,8 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from graders.engine.isolated import IsolatedRun
     from graders.engine.runner import CheckResult
+    from graders.engine.verdicts import IsolatedRun
     from graders.tasks import Task
 
 VERSION = 1

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
     from _pytest._io import TerminalWriter
 
-    from graders.engine.isolated import IsolatedRun
     from graders.engine.runner import CheckResult
+    from graders.engine.verdicts import IsolatedRun
     from graders.kit.checks import Check
     from graders.kit.feedback import Feedback
     from graders.kit.task import Task

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders.engine import isolated as isolation
+from graders.engine import process
 from graders.instructor.batch.isolate import prepare
 from graders.instructor.batch.load import Submission, find_submissions
 from graders.instructor.batch.report import RECORD, write_grades, write_learner
@@ -78,7 +78,7 @@ def grade_batch(
         except KeyboardInterrupt:
             outcome.interrupted = True
             stop.set()
-            isolation.stop_all()
+            process.stop_all()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             write_grades(out, outcome.grades)

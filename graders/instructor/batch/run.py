@@ -16,9 +16,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from graders.engine.isolated import IsolatedRun, Limits, run_isolated
+from graders.engine.isolated import run_isolated
+from graders.engine.process import Limits
 from graders.engine.runner import CheckResult, TaskResult
 from graders.engine.sandbox import Sandbox
+from graders.engine.verdicts import IsolatedRun
 from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
 from graders.tasks import TASKS, Task

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graders.engine.isolated import IsolatedRun
 from graders.engine.runner import CheckResult, TaskResult
+from graders.engine.verdicts import IsolatedRun
 from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
 from graders.tasks import get_task

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.engine.isolated import run_isolated, stop_all
+from graders.engine.isolated import run_isolated
+from graders.engine.process import stop_all
 from graders.tasks import get_task
 
 

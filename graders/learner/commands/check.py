@@ -27,8 +27,8 @@ from graders.tasks import TASKS, Task, get_task
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from graders.engine.isolated import IsolatedRun
     from graders.engine.runner import TaskResult
+    from graders.engine.verdicts import IsolatedRun
     from graders.learner.session import LearnerState
 
 HELP = "check your exercises (make check)"
