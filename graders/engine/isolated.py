@@ -12,19 +12,18 @@ whatever happens, the caller gets an `IsolatedRun` with every check of the task.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from graders.engine import process, zygote
+from graders.engine import intake, process, zygote
 from graders.engine.channel import Secret, unseal
 from graders.engine.process import DEFAULT_LIMITS, Limits, Running
 from graders.engine.sandbox import Sandbox
 from graders.engine.verdicts import IsolatedRun, decode, fail_all, flooded
-from graders.tasks import TASKS, get_task
+from graders.tasks import get_task
 
 PROCESS = Sandbox("process")
 MAX_REPORT_BYTES = 8 * 1024 * 1024
@@ -50,7 +49,7 @@ def run_isolated(
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="threadkit-run-") as tmp:
         workdir = Path(tmp).resolve()
-        copy = copy_modules(Path(submission), workdir)
+        copy = intake.copy_modules(Path(submission), workdir)
         (workdir / "tmp").mkdir()
         read_fd, write_fd = os.pipe()
         args = [
@@ -118,17 +117,3 @@ def _hand_over(proc: Running, secret: Secret) -> None:
         proc.stdin.close()
     except (BrokenPipeError, OSError):
         pass
-
-
-def copy_modules(submission: Path, workdir: Path) -> Path:
-    """A private copy holding only the exercise modules (no conftest.py, no results file).
-
-    The copy keeps the submission folder's name, so messages still say `exercises/counter.py`.
-    """
-    copy = workdir / (submission.resolve().name or "submission")
-    copy.mkdir()
-    for task in TASKS:
-        source = submission / task.module
-        if source.is_file() and not source.is_symlink():
-            shutil.copyfile(source, copy / task.module)
-    return copy

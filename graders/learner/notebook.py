@@ -1,6 +1,6 @@
 """What a notebook's test cells call: `check(task, check_name, module)`, one check's verdict.
 
-In the nbgrader course (graders/course/) the learner's code cell starts with `%%writefile`, so
+In the nbgrader course (graders/instructor/course/) the learner's code cell starts with `%%writefile`, so
 their module is a file next to the notebook, and every test cell calls `check`. The task's
 checks run in a fresh grading process (graders.engine.isolated), never in the kernel: the kernel's
 own
@@ -60,7 +60,9 @@ def check(task_id: str, name: str, module: str | os.PathLike[str] | None = None)
     which is the notebook's). Raises NotebookCheckFailed with the learner-facing message.
     """
     task = get_task(task_id)
-    path = Path(module if module is not None else task.module).resolve()
+    # Not resolve(): a symlink must not move the grading to another folder; the task's module
+    # is taken from this one by graders.engine.intake's rules (a symlink is never followed).
+    path = Path(module if module is not None else task.module).absolute()
     if path.name != task.module:
         raise ValueError(f"{task_id} grades a file named {task.module}, not {path.name}")
     if not path.is_file():

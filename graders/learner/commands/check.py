@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +192,8 @@ class submission_folder:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> Path:
+        from graders.engine import intake
+
         if self.path.is_dir():
             return self.path
         if self.path.is_file() and len(self.tasks) == 1:
@@ -200,7 +201,7 @@ class submission_folder:
             # Named after the file's own folder, so messages say e.g. `counter_lock/counter.py`.
             folder = Path(self._tmp.name) / (self.path.resolve().parent.name or "submission")
             folder.mkdir()
-            shutil.copy(self.path, folder / self.tasks[0].module)
+            (folder / self.tasks[0].module).write_bytes(intake.read_one(self.path))
             return folder
         raise ValueError(f"{self.path} is not a folder (a single file needs --task)")
 
