@@ -1,14 +1,14 @@
 """What a notebook's test cells call: `check(task, check_name, module)`, one check's verdict.
 
-In the nbgrader course (graders/instructor/course/) the learner's code cell starts with `%%writefile`, so
-their module is a file next to the notebook, and every test cell calls `check`. The task's
-checks run in a fresh grading process (graders.engine.isolated), never in the kernel: the kernel's
-own
-threads (IOPub, heartbeat, history) are not in that process, so forced interleaving, the HTTP
-fixture and the leftover-thread check see the learner's threads only, and a hang, a crash or an
-exit() in learner code cannot take the kernel down. The task runs once per version of the file:
-its other test cells answer from that run at once, and re-running the code cell after an edit
-makes the next test cell run the task again.
+In the nbgrader course (graders/instructor/course/) the learner's code cell starts with
+`%%writefile`, so their module is a file next to the notebook, and every test cell calls
+`check`. The task's checks run in a fresh grading process (graders.engine.isolated), on the
+module taken from the notebook's folder by graders.engine.intake, never in the kernel: the
+kernel's own threads (IOPub, heartbeat, history) are not in that process, so forced
+interleaving, the HTTP fixture and the leftover-thread check see the learner's threads only,
+and a hang, a crash or an exit() in learner code cannot take the kernel down. The task runs
+once per version of the file: its other test cells answer from that run at once, and
+re-running the code cell after an edit makes the next test cell run the task again.
 
 A failed check raises `NotebookCheckFailed`, an AssertionError (nbgrader counts the cell as
 failed) that IPython shows as the learner-facing message alone: no traceback, which would show a

@@ -1,12 +1,21 @@
-"""The command-line options `make grade` and `make grade-one` share: isolation and limits."""
+"""The command-line options `make grade` and `make grade-one` share: isolation and limits.
+
+An option left out is not given a value here: RunOptions' own default applies, which is the
+engine's (graders.engine.process.DEFAULT_LIMITS), so every default is resolved in one place and
+the help only quotes it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 
 from graders.engine.sandbox import detect
 from graders.instructor.batch.run import RunOptions
+
+MIB, KIB = 1024**2, 1024
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunOptions)}
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,25 +25,43 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "process", "netns", "bwrap"),
         help="how far each grading process is walled off (default: the strongest that works)",
     )
-    parser.add_argument("--task-timeout", type=float, default=60.0, help="seconds per task")
     parser.add_argument(
-        "--submission-timeout", type=float, default=300.0, help="seconds for all of a submission"
+        "--task-timeout", type=float, help=f"seconds per task (default {_default('task_seconds')})"
     )
-    parser.add_argument("--memory-mb", type=int, default=2048, help="address-space limit per task")
-    parser.add_argument("--output-kb", type=int, default=64, help="printed output kept per task")
+    parser.add_argument(
+        "--submission-timeout",
+        type=float,
+        help=f"seconds for all of a submission (default {_default('submission_seconds')})",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        help=f"address-space limit per task (default {_default('memory_bytes', MIB)})",
+    )
+    parser.add_argument(
+        "--output-kb",
+        type=int,
+        help=f"printed output kept per task (default {_default('output_bytes', KIB)})",
+    )
     parser.add_argument("--seed", type=int, help="one seed for everyone (default: per learner)")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     """RunOptions from the parsed arguments (ValueError if the isolation asked for fails)."""
-    return RunOptions(
-        sandbox=detect(args.isolation),
-        task_seconds=args.task_timeout,
-        submission_seconds=args.submission_timeout,
-        memory_bytes=args.memory_mb * 1024**2,
-        output_bytes=args.output_kb * 1024,
-        seed=args.seed,
-    )
+    given = {
+        "task_seconds": args.task_timeout,
+        "submission_seconds": args.submission_timeout,
+        "memory_bytes": None if args.memory_mb is None else args.memory_mb * MIB,
+        "output_bytes": None if args.output_kb is None else args.output_kb * KIB,
+        "seed": args.seed,
+    }
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return RunOptions(sandbox=detect(args.isolation), **chosen)
+
+
+def _default(name: str, unit: int = 1) -> str:
+    """RunOptions' default for `name`, in the option's unit, as the help shows it."""
+    return f"{DEFAULTS[name] / unit:g}"
 
 
 def default_jobs() -> int:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from graders.engine.isolated import run_isolated
-from graders.engine.process import Limits
+from graders.engine.process import DEFAULT_LIMITS, Limits
 from graders.engine.runner import CheckResult, TaskResult
 from graders.engine.sandbox import Sandbox
 from graders.engine.verdicts import IsolatedRun
@@ -25,14 +25,20 @@ from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
 from graders.tasks import TASKS, Task
 
+SUBMISSION_SECONDS = 300.0  # all of a submission's tasks together
+
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How `make grade` and `make grade-one` run each task. The per-task defaults are the
+    engine's own (graders.engine.process.DEFAULT_LIMITS); the command line's options take
+    theirs from here (graders.instructor.batch.options), so each default is written once."""
+
     sandbox: Sandbox
-    task_seconds: float = 60.0
-    submission_seconds: float = 300.0
-    memory_bytes: int = 2 * 1024**3
-    output_bytes: int = 64 * 1024
+    task_seconds: float = DEFAULT_LIMITS.seconds
+    submission_seconds: float = SUBMISSION_SECONDS
+    memory_bytes: int = DEFAULT_LIMITS.memory_bytes
+    output_bytes: int = DEFAULT_LIMITS.output_bytes
     seed: int | None = None  # None: one seed per learner, derived from the learner id
 
 
