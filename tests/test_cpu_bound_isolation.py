@@ -29,10 +29,9 @@ import pytest
 
 from graders.engine.isolated import run_isolated
 from graders.engine.process import DEFAULT_LIMITS
-from graders.engine.runner import run_task
 from graders.tasks import get_task
 from graders.tasks.cpu_bound import PROCESS_CAP, prime_count
-from tests.helpers import EXERCISES, SOLUTIONS
+from tests.helpers import EXERCISES, SOLUTIONS, checks_in_this_process
 from tests.learner_cli import graders
 
 TAG = "THREADKIT_TEST_TAG"
@@ -266,7 +265,7 @@ def test_a_process_left_running_does_not_outlive_its_check(tmp_path):
     folder = submission(tmp_path, CPU.module, linger)
     import multiprocessing
 
-    result = run_task("cpu_bound", folder, seed=8)  # in this process: the check's own clean-up
+    result = checks_in_this_process("cpu_bound", folder, seed=8)  # the check's own clean-up
     verdicts = {c.name: c for c in result.checks}
     assert "processes, not" in verdicts["processes_workers"].feedback.summary  # one too many
     assert multiprocessing.active_children() == []

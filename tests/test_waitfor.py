@@ -28,7 +28,7 @@ import pytest
 
 from graders.engine import guard
 from graders.engine.isolated import run_isolated
-from graders.engine.runner import CheckResult, run_check, run_task
+from graders.engine.runner import CheckResult, run_check
 from graders.kit.checks import Check, Context
 from graders.kit.interleave import ForcedInterleaving
 from graders.kit.observe import record
@@ -36,7 +36,7 @@ from graders.kit.waitfor import ENV_SWITCH, WaitGraph
 from graders.kit.waitfor.tracked import TrackedLock
 from graders.tasks import get_task
 from tests import test_interleave as interleave_cases
-from tests.helpers import ROOT, SOLUTIONS, submission_of
+from tests.helpers import ROOT, SOLUTIONS, checks_in_this_process, submission_of
 
 HANGS = ROOT / "fixtures" / "hangs"
 SEED = 20261125
@@ -263,7 +263,7 @@ def test_hang_fixtures_fail_their_tasks_checks_fast(
     task = get_task(task_id)
     folder = submission_of(task, HANGS / fixture, tmp_path)
     started = time.perf_counter()
-    result = run_task(task.id, folder, seed=SEED)
+    result = checks_in_this_process(task.id, folder, seed=SEED)
     first = result.first_failure
     assert first is not None and first.feedback is not None
     assert first_check in first.feedback.summary
@@ -308,7 +308,8 @@ def test_solutions_pass_every_check_with_the_graph_on(
     original = WaitGraph.__enter__
     monkeypatch.setattr(WaitGraph, "__enter__", lambda g: (entered.append(g), original(g))[1])
     task = get_task(task_id)
-    result = run_task(task.id, submission_of(task, source, tmp_path), hidden=True, seed=SEED)
+    folder = submission_of(task, source, tmp_path)
+    result = checks_in_this_process(task.id, folder, hidden=True, seed=SEED)
     failed = {c.name: c.feedback.render() for c in result.checks if not c.passed and c.feedback}
     assert failed == {}
     assert len(entered) == len(result.checks), "a check ran without the graph: was it on?"

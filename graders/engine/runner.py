@@ -1,9 +1,9 @@
-"""Running a task's checks against one submission, in this process.
+"""Running one check in this process, and the results every front end reads.
 
-This is the grading library's entry point for anything that is not a terminal: the worker
-process that `make check`/`make grade` start, nbgrader cells, and the pytest layer all end up
-in `run_check`. It never lets an exception escape: every outcome becomes a `CheckResult`, and
-a check earns its points only by returning normally.
+The grading process (graders.engine.worker) calls `run_check` for each check of its task;
+`make check`, `make grade`, nbgrader's test cells and `pytest --threadkit` all reach it only
+through that process (graders.engine.isolated). It never lets an exception escape: every
+outcome becomes a `CheckResult`, and a check earns its points only by returning normally.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graders.engine.offline import offline
 from graders.kit.checks import Check, Context
 from graders.kit.feedback import CheckFailed, Feedback, describe_exception, learner_frame
 from graders.kit.thread_watch import ThreadWatch, deadline
 from graders.kit.waitfor import WaitGraph
-from graders.tasks import Task, get_task
+from graders.tasks import Task
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from typing import Any
@@ -102,20 +101,6 @@ def new_seed() -> int:
 
 def submission_file(task: Task, submission: str | Path) -> Path:
     return Path(submission).resolve() / task.module
-
-
-def run_task(
-    task_id: str, submission: str | Path, *, hidden: bool = False, seed: int | None = None
-) -> TaskResult:
-    """Run every check of one task against the submission folder, in order."""
-    task = get_task(task_id)
-    seed = new_seed() if seed is None else seed
-    result = TaskResult(task.id, seed)
-    path = submission_file(task, submission)
-    with offline():
-        for chk in task.checks(hidden=hidden):
-            result.checks.append(run_check(chk, Context(task.id, path, seed)))
-    return result
 
 
 def run_check(chk: Check, ctx: Context) -> CheckResult:
