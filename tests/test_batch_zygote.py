@@ -73,3 +73,12 @@ def test_a_forked_grading_process_sees_and_is_refused_what_a_fresh_one_is(
     assert sorted(forked.tampering) == sorted(fresh.tampering)
     assert any("signalling another process" in t for t in forked.tampering)
     assert forked.result.points == fresh.result.points == 0
+
+
+def test_a_sandbox_that_wraps_the_worker_otherwise_is_never_forked():
+    """AsUser runs the grading process as an unprivileged user through its own command; a fork
+    of the zygote (root's, on Gradescope) would skip that command and run the learner as root."""
+    from graders.instructor.as_user import AsUser
+
+    for level in ("process", "netns"):
+        assert not zygote.usable(AsUser(level, "nobody", 65534, 65534))

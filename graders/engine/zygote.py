@@ -260,9 +260,14 @@ if hasattr(os, "register_at_fork"):
 
 
 def usable(sandbox: Sandbox) -> bool:
-    """Whether tasks at this isolation level can be forked from a zygote here."""
+    """Whether tasks at this isolation level can be forked from a zygote here. Only the plain
+    levels: a Sandbox of another kind wraps the worker in a command of its own that a fork
+    would skip (graders.instructor.as_user's AsUser drops to an unprivileged user)."""
+    from graders.engine.sandbox import Sandbox
+
     return (
-        sandbox.level in LEVELS
+        type(sandbox) is Sandbox
+        and sandbox.level in LEVELS
         and hasattr(os, "fork")
         and hasattr(socket, "send_fds")
         and hasattr(socket, "SOCK_SEQPACKET")
