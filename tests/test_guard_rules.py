@@ -23,7 +23,7 @@ import pytest
 
 from graders.engine import guard, loopback
 from graders.engine.loopback import is_loopback, loopback_test
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 KIT = "/kit"
 WORK = "/work/run"
