@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from graders.kit.feedback import CheckFailed
+from graders.kit.import_budget import ImportBudget
 from graders.kit.loader import load_module
 from graders.kit.thread_watch import ThreadWatch, stack_lines
 
@@ -40,6 +41,8 @@ class Context:
     watch: ThreadWatch | None = field(default=None, repr=False)
     check: str = ""  # the running check's name (set by the runner): seeds its own inputs
     alive_at_return: list[threading.Thread] = field(default_factory=list, repr=False)
+    # the grading process's budget for importing the learner's module (None: unbounded)
+    import_budget: ImportBudget | None = field(default=None, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def rng(self, label: str = "") -> random.Random:
@@ -77,7 +80,7 @@ class Context:
 
     def load(self) -> ModuleType:
         """A freshly imported copy of the learner's module (no state left from other checks)."""
-        return load_module(self.path)
+        return load_module(self.path, self.import_budget)
 
     def tmp_dir(self) -> Path:
         """An empty directory that lives until the check ends."""

@@ -3,6 +3,8 @@
 Each call executes the file again under a private module name, so one check's global state
 (a counter left at 50000, a patched function) never leaks into the next. A missing file, a
 syntax error or an exception at import time becomes a `CheckFailed` that points at the line.
+In the grading process every import runs within the task's import budget
+(graders.kit.import_budget): top-level code that never ends fails the check in seconds.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from graders.kit.feedback import CheckFailed, describe_exception, display_path, location
+from graders.kit.import_budget import ImportOverrun
+from graders.kit.thread_watch import CheckTimeout
+
+if TYPE_CHECKING:
+    from graders.kit.import_budget import ImportBudget
 
 _serial = itertools.count()
 
 
-def load_module(path: str | Path) -> ModuleType:
-    """Execute the learner's file as a new module and return it."""
+def load_module(path: str | Path, budget: ImportBudget | None = None) -> ModuleType:
+    """Execute the learner's file as a new module and return it: within `budget` (in a
+    thread of its own, ImportOverrun when it runs out), or here, unbounded, without one."""
     path = Path(path).resolve()
     if not path.is_file():
         raise CheckFailed(
@@ -32,8 +41,14 @@ def load_module(path: str | Path) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
+    loader = spec.loader
     try:
-        spec.loader.exec_module(module)
+        if budget is None:
+            loader.exec_module(module)
+        else:
+            budget.execute(lambda: loader.exec_module(module))
+    except (ImportOverrun, CheckTimeout):  # the budget's, or the check's time limit's
+        raise
     except SyntaxError as exc:
         raise _syntax_failure(path, exc) from None
     except SystemExit as exc:
