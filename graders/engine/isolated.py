@@ -23,6 +23,7 @@ from graders.engine.channel import Secret, unseal
 from graders.engine.process import DEFAULT_LIMITS, Limits, Running
 from graders.engine.sandbox import Sandbox
 from graders.engine.verdicts import IsolatedRun, decode, fail_all, flooded
+from graders.kit import import_budget
 from graders.tasks import get_task
 
 PROCESS = Sandbox("process")
@@ -57,6 +58,7 @@ def run_isolated(
             f"--submission={copy}",
             f"--seed={seed}",
             f"--result-fd={write_fd}",
+            f"--import-seconds={_import_seconds(limits)}",
         ] + (["--hidden"] if hidden else [])
         hidden_file = task.files().hidden if hidden else None
         try:
@@ -106,6 +108,10 @@ def _start(
         hidden_file=hidden_file,
         pass_fds=(write_fd,),
     )
+
+
+def _import_seconds(limits: Limits) -> float:
+    return import_budget.setting() if limits.import_seconds is None else limits.import_seconds
 
 
 def _hand_over(proc: Running, secret: Secret) -> None:

@@ -52,6 +52,9 @@ class Limits:
     output_bytes: int = 64 * 1024  # printed output kept
     flood_bytes: int = 1024**2  # printed output that gets the process killed
     file_bytes: int = 64 * 1024**2  # the biggest file it may write
+    # each import of the learner's module, in a grading process (graders.kit.import_budget);
+    # None: the setting (THREADKIT_IMPORT_SECONDS, else 5 s), 0: no limit
+    import_seconds: float | None = None
 
 
 DEFAULT_LIMITS = Limits()

@@ -9,6 +9,11 @@ on that call stack. A verdict is sent before the next check loads learner code a
 later check cannot rewrite an earlier one. The process ends with os._exit, so threads the
 learner left running cannot keep it alive.
 
+Every import of the learner's module shares one budget (graders.kit.import_budget,
+`--import-seconds`): the module is imported once before the first check, and once the budget
+has run out (top-level code that never ends), every check left fails with where that code was,
+at once, and the process ends.
+
 A task whose suite declares PROCESS_CAP (cpu_bound) may start processes, through
 multiprocessing's fork only (graders.engine.guard): the worker makes fork the default start
 method before the guard is installed, and kills every process a check left when it ends.
@@ -26,6 +31,8 @@ from graders.engine.channel import Secret, sealer
 from graders.engine.runner import CheckResult, run_check, submission_file
 from graders.engine.sandbox import NETNS_ENV, loopback_up
 from graders.kit.checks import Context
+from graders.kit.import_budget import ImportBudget, setting
+from graders.kit.loader import load_module
 from graders.paths import KIT_ROOT
 from graders.tasks import TASKS, get_task
 
@@ -41,6 +48,7 @@ def main(
     # bound now: learner code may rebind module globals later
     _run_check: Callable[[Check, Context], CheckResult] = run_check,
     _Context: type[Context] = Context,
+    _CheckResult: type[CheckResult] = CheckResult,
     _exit: Callable[[int], NoReturn] = os._exit,
 ) -> None:
     args = _parse(argv)
@@ -48,6 +56,7 @@ def main(
     task = get_task(args.task)
     checks = task.checks(hidden=args.hidden)
     path = submission_file(task, args.submission)
+    budget = ImportBudget(args.import_seconds, path) if args.import_seconds > 0 else None
     if os.environ.get(NETNS_ENV):
         loopback_up()
     hidden = [str(task.files().hidden)] if args.hidden else []
@@ -60,8 +69,19 @@ def main(
         seal, secret.nonce, args.result_fd, _send.__code__, policy, guard.watched_modules()
     )
     del secret, seal
+    if budget is not None:
+        first = budget
+        first.first_import(lambda: load_module(path, first))
+        if stop_children is not None:
+            stop_children()
     for chk in checks:
-        result = _run_check(chk, _Context(task.id, path, args.seed))
+        overrun = budget.overrun if budget is not None else None
+        if overrun is None:
+            result = _run_check(chk, _Context(task.id, path, args.seed, import_budget=budget))
+        else:  # the budget ran out: no check may run the module again
+            result = _CheckResult(
+                task.id, chk.name, chk.title, chk.points, chk.hidden, False, overrun
+            )
         if stop_children is not None:
             stop_children()
         _send(_body(result))
@@ -77,6 +97,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--hidden", action="store_true")
     parser.add_argument("--result-fd", type=int, required=True)
+    parser.add_argument(
+        "--import-seconds",
+        type=float,
+        default=setting(),
+        help="seconds all imports of the learner's module may take together (0: no limit)",
+    )
     return parser.parse_args(argv)
 
 

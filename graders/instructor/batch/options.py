@@ -13,6 +13,7 @@ import os
 
 from graders.engine.sandbox import detect
 from graders.instructor.batch.run import RunOptions
+from graders.kit.import_budget import setting
 
 MIB, KIB = 1024**2, 1024
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunOptions)}
@@ -43,6 +44,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help=f"printed output kept per task (default {_default('output_bytes', KIB)})",
     )
+    parser.add_argument(
+        "--import-seconds",
+        type=float,
+        help="seconds each import of a learner's module may take, per task "
+        "(default: $THREADKIT_IMPORT_SECONDS, else 5; 0: no limit)",
+    )
     parser.add_argument("--seed", type=int, help="one seed for everyone (default: per learner)")
 
 
@@ -54,6 +61,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         "memory_bytes": None if args.memory_mb is None else args.memory_mb * MIB,
         "output_bytes": None if args.output_kb is None else args.output_kb * KIB,
         "seed": args.seed,
+        "import_seconds": setting() if args.import_seconds is None else args.import_seconds,
     }
     chosen = {name: value for name, value in given.items() if value is not None}
     return RunOptions(sandbox=detect(args.isolation), **chosen)

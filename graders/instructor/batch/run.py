@@ -40,6 +40,7 @@ class RunOptions:
     memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     output_bytes: int = DEFAULT_LIMITS.output_bytes
     seed: int | None = None  # None: one seed per learner, derived from the learner id
+    import_seconds: float | None = None  # None: THREADKIT_IMPORT_SECONDS, else 5 s; 0: none
 
 
 def learner_seed(learner: str, seed: int | None) -> int:
@@ -106,6 +107,7 @@ def _run_task(
         seconds=min(options.task_seconds, left),
         memory_bytes=options.memory_bytes,
         output_bytes=options.output_bytes,
+        import_seconds=options.import_seconds,
     )
     return run_isolated(
         task.id,
