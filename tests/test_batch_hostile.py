@@ -3,7 +3,8 @@
 One batch holds the whole corpus of fixtures/hostile (see its README) plus the hostiles that
 cannot live in the repository as files, graded at the strongest isolation this machine offers.
 A second, small batch grades the attacks that only the in-process guard stops at the weakest
-level ("process"), where no namespace helps.
+level ("process"), where no namespace helps. A third grades modules whose import never ends
+and measures what each cost: the import budget, not the task's time limit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 from graders.engine.sandbox import Sandbox, detect, works
 from graders.instructor.batch.pipeline import BatchOptions, Outcome, grade_batch
 from graders.instructor.batch.run import RunOptions
+from graders.instructor.batch.score import TaskGrade
+from graders.kit.import_budget import HARD_STOP_GRACE
 from graders.tasks import get_task
 from tests.helpers import ROOT, SOLUTIONS
 
@@ -29,6 +32,11 @@ pytestmark = pytest.mark.xdist_group("batch_hostile")
 
 HOSTILE = ROOT / "fixtures" / "hostile"
 GUARD_ONLY = ("write_kit", "read_solution", "network", "proc_mem", "signal_parent")
+IMPORT_FOREVER = tuple(p.stem for p in sorted(HOSTILE.glob("import_forever_*.py")))
+IMPORT_SECONDS = 2.0  # the budget in these batches: far below their task limits
+# Starting a grading process (a fresh interpreter under bwrap), the first import's set-up and
+# the report, on a machine loaded by pytest-xdist: what a task takes besides the budget.
+MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -94,14 +102,33 @@ def made_on_the_fly(into: Path) -> list[Hostile]:
     ]
 
 
-def options(sandbox: Sandbox) -> BatchOptions:
+def options(sandbox: Sandbox, task_seconds: float = 10.0) -> BatchOptions:
+    """10 s a task: a loaded machine (xdist) zeroes the memory hog's pages slowly."""
     run = RunOptions(
         sandbox=sandbox,
-        task_seconds=10.0,  # a loaded machine (xdist) zeroes the memory hog's pages slowly
-        submission_seconds=40.0,
+        task_seconds=task_seconds,
+        submission_seconds=4 * task_seconds,
         memory_bytes=768 * 1024**2,
+        import_seconds=IMPORT_SECONDS,
     )
     return BatchOptions(run, jobs=4, regrade=True)
+
+
+def in_c_forever(into: Path) -> list[Hostile]:
+    """A module whose import computes in C for hours, holding the interpreter's lock: only
+    faulthandler's watchdog, which needs no lock, ends it before the task's time limit."""
+    folder = into / "import_forever_in_c"
+    folder.mkdir(parents=True)
+    (folder / get_task("worker_pool").module).write_text("TOTAL = sum(range(10**15))\n")
+    shutil.copy(SOLUTIONS / get_task("counter_lock").module, folder)
+    return [
+        Hostile("import_forever_in_c", ("worker_pool",), "ended (exit code 1)", ("counter_lock",))
+    ]
+
+
+def graded_task(outcome: Outcome, learner: str, task: str) -> TaskGrade:
+    grade = next(g for g in outcome.grades if g.learner == learner)
+    return next(t for t in grade.tasks if t.task == task)
 
 
 def everything_said(outcome: Outcome, learner: str, task: str) -> str:
@@ -170,6 +197,45 @@ def test_the_guard_alone_stops_file_network_and_signal_attacks(tmp_path):
     outcome = grade_batch(subs, out, options(Sandbox("process")))
     require_promises(outcome, promises)
     assert not (ROOT / "graders" / "_hostile_probe.txt").exists()
+
+
+def test_a_never_ending_import_costs_its_budget_not_the_task_limit(tmp_path):
+    """Busy loop, sleep, deadlock, a thread left running: each attacked task ends within the
+    import budget (plus starting the process), every check failed with the import message,
+    the rest of the submission is graded in full. The task limit (30 s) is never reached."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    promises = corpus(subs, IMPORT_FOREVER) + in_c_forever(subs)
+    assert len(promises) == 5
+    outcome = grade_batch(subs, out, options(detect("auto"), task_seconds=30.0))
+    require_promises(outcome, promises)
+    costs = {}
+    for promise in promises:
+        task = promise.attacks[0]
+        graded = graded_task(outcome, promise.learner, task)
+        assert graded.result.points == 0
+        assert all(
+            c.feedback and promise.expect in c.feedback.render() for c in graded.result.checks
+        )
+        in_c = promise.learner == "import_forever_in_c"
+        if in_c:  # the traceback of where the import was goes to the task's output
+            assert f'{get_task(task).module}", line 1 in <module>' in graded.output
+        costs[promise.learner] = graded.seconds
+        assert graded.seconds < IMPORT_SECONDS + MARGIN + (HARD_STOP_GRACE if in_c else 0), costs
+    print("seconds per attacked task:", {k: round(v, 1) for k, v in costs.items()})
+
+
+def test_the_import_message_says_where_the_module_was(tmp_path):
+    """At the process level (the zygote's fork): the line the import was stuck on."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    promises = corpus(subs, ("import_forever_sleep", "import_forever_deadlock"))
+    outcome = grade_batch(subs, out, options(Sandbox("process"), task_seconds=30.0))
+    require_promises(outcome, promises)
+    sleep = graded_task(outcome, "import_forever_sleep", "counter_lock").result.checks[0]
+    deadlock = graded_task(outcome, "import_forever_deadlock", "deadlock").result.checks[0]
+    assert sleep.feedback is not None and deadlock.feedback is not None
+    assert sleep.feedback.where == "import_forever_sleep/counter.py:10  `time.sleep(10**9)`"
+    assert deadlock.feedback.where == "import_forever_deadlock/bank.py:14  `helper.join()`"
+    assert "if __name__ ==" in sleep.feedback.hint
 
 
 @pytest.mark.slow
