@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -184,3 +185,19 @@ def test_the_handout_workflow_has_one_runner_per_task_and_the_reporter():
     makefile = (ROOT / "templates/learner/Makefile").read_text()
     assert re.search(r"^STAMP\s*:=\s*\$\(VENV\)/\.learner-installed", makefile, re.M)
     assert target == ".venv/.learner-installed"
+
+
+def test_a_never_ending_import_costs_the_step_its_import_budget(tmp_path: Path, monkeypatch):
+    """The step runs the same grading process as make check: THREADKIT_IMPORT_SECONDS reaches
+    it, and a module whose import never ends fails every check at that budget."""
+    monkeypatch.setenv("THREADKIT_IMPORT_SECONDS", "1")
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "counter.py").write_text("import time\ntime.sleep(10**9)\n")
+    start = time.monotonic()
+    data = decode(step_output("counter_lock", folder, tmp_path))
+    took = time.monotonic() - start
+    assert data["status"] == "fail" and sum(t["score"] for t in data["tests"]) == 0
+    assert all("did not finish within 1 s" in t["message"] for t in data["tests"])
+    assert all(t["line_no"] == 2 for t in data["tests"])  # the sleep's line
+    assert took < 1 + 20, took  # starting the process on a loaded machine; the limit is 60 s

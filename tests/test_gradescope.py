@@ -367,3 +367,27 @@ def test_who_runs_the_learners_code_is_always_said():
     else:
         assert "only root can switch" in who
     assert not isinstance(sandbox, AsUser)
+
+
+def test_a_never_ending_import_costs_the_autograder_its_import_budget(
+    autograder_zip: Path, tmp_path: Path, monkeypatch
+):
+    """run_autograder grades through the same grading process: its --import-seconds default
+    (THREADKIT_IMPORT_SECONDS here) ends a module whose import never ends, not the task limit."""
+    monkeypatch.setenv("THREADKIT_IMPORT_SECONDS", "1")
+    hang = tmp_path / "counter.py"
+    hang.write_text("while True:\n    pass\n")
+    root = new_autograder(autograder_zip, {"counter.py": hang})
+    try:
+        began = time.monotonic()
+        proc = start(root)
+        log = proc.communicate(timeout=240)[0]
+        took = time.monotonic() - began
+        assert proc.returncode == 0, log
+        results = results_of(root)
+        tests = [t for t in results["tests"] if t["tags"][0] == "counter_lock"]
+        assert tests and all(t["status"] == "failed" for t in tests)
+        assert all("did not finish within 1 s" in t["output"] for t in tests), failures(results)
+        assert took < 60, took  # one task's limit; the other tasks are not in the submission
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
