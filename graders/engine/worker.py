@@ -101,7 +101,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--import-seconds",
         type=float,
         default=setting(),
-        help="seconds all imports of the learner's module may take together (0: no limit)",
+        help="seconds each import of the learner's module may take (0: no limit)",
     )
     return parser.parse_args(argv)
 
