@@ -78,6 +78,16 @@ def test_a_module_quick_once_and_slow_afterwards_gains_nothing(tmp_path):
     assert raised.value.feedback.where.startswith("exercises/counter.py:4")
 
 
+def test_each_import_has_a_budget_of_its_own_so_a_slow_demo_is_not_failed(tmp_path):
+    # A top-level demo that takes 60% of the budget, imported four times: 240% in all.
+    path = module(tmp_path, f"import time\ntime.sleep({BUDGET * 0.6})\n")
+    budget = ImportBudget(BUDGET, path)
+    assert budget.first_import(lambda: load_module(path, budget)) is None
+    for _ in range(3):
+        load_module(path, budget)
+    assert budget.overrun is None and budget.imports == 4 and budget.spent > 2 * BUDGET
+
+
 def test_what_the_import_raised_reaches_the_check_as_before(tmp_path):
     path = module(tmp_path, "x = 1\nraise ValueError('top')\n")
     budget = ImportBudget(5.0, path)

@@ -7,15 +7,17 @@ never finishes (`while True: pass`, `time.sleep(10**9)`, a lock taken twice, a c
 runs for minutes) would hold every check until the check's own time limit, and the task until
 the grading process's (60 s).
 
-So the grading process (graders.engine.worker) gives all the imports of the learner's module one
-budget together, `ImportBudget` (`setting()`: SECONDS, or THREADKIT_IMPORT_SECONDS, or the
+So the grading process (graders.engine.worker) gives each import of the learner's module a
+budget, `ImportBudget` (`setting()`: SECONDS, or THREADKIT_IMPORT_SECONDS, or the
 `--import-seconds` of `make grade`; 0 turns it off):
 
 - before any check, the module is imported once (`first_import`), and the threads that import
-  started get what is left of the budget to end. When the budget runs out first, every check
+  started get what is left of its budget to end. When the budget runs out first, every check
   of the task fails with where the module's code was, and the process ends at once;
-- each check's own fresh import (graders.kit.loader, called by `Context.load`) draws on what is
-  left, so a module that is quick the first time and slow afterwards gains nothing.
+- each check's own fresh import (graders.kit.loader, called by `Context.load`) has the same
+  budget of its own; once one import overran, every later one fails at once, so a module that
+  never finishes costs a task one budget. The budget is per import, not shared, so a module
+  that runs a slow demo at its top level (a second, say) is slow to grade but not failed.
 
 Each import runs in a thread of its own while the calling thread waits for it, so the waiting
 is grader code only: learner code cannot catch it, ignore it or outlast it, whatever it does to
@@ -78,7 +80,7 @@ class ImportOverrun(CheckFailed):
 
 
 class ImportBudget:
-    """`seconds` for every import of the learner's module at `path` in this process, together.
+    """`seconds` for each import of the learner's module at `path` in this process.
 
     `overrun` is the failure every check gets once the budget has run out (None until then).
     """
@@ -90,12 +92,8 @@ class ImportBudget:
         self.imports = 0
         self.overrun: Feedback | None = None
 
-    @property
-    def left(self) -> float:
-        return max(0.0, self.seconds - self.spent)
-
     def execute(self, top_level: Callable[[], object]) -> None:
-        """Run one import's top-level code in a thread of its own, within what is left.
+        """Run one import's top-level code in a thread of its own, within the budget.
 
         Raises what the code raised, or ImportOverrun when the budget runs out first (and
         at once for every import after that: the module is never run twice past it).
@@ -112,11 +110,11 @@ class ImportBudget:
         box: list[Any] = [(top_level, done, outcome)]
         thread = _Thread(target=_run, args=(box,), name=THREAD_NAME, daemon=True)
         start = _clock()
-        _arm(min(self.left + HARD_STOP_GRACE, _MAX_WAIT), exit=True, file=1)
+        _arm(min(self.seconds + HARD_STOP_GRACE, _MAX_WAIT), exit=True, file=1)
         finished, stuck = False, None
         try:
             _start(thread)
-            wait = min(max(0.0, self.left - (_clock() - start)), _MAX_WAIT)
+            wait = min(max(0.0, self.seconds - (_clock() - start)), _MAX_WAIT)
             finished = done.acquire(True, wait)
         finally:  # also when the check's own time limit interrupted the wait
             _disarm()
@@ -137,13 +135,14 @@ class ImportBudget:
         reports it in its own words.
         """
         before = set(_current_frames())
+        spent = self.spent
         try:
             load()
         except ImportOverrun as overrun:
             return overrun.feedback
         except BaseException:  # noqa: BLE001, S110 - the checks' own imports report it
             pass
-        start, left = _clock(), self.left
+        start, left = _clock(), max(0.0, self.seconds - (self.spent - spent))
         started = _started_since(before)  # the import's own thread too, for its last moments
         while started and _clock() - start < left:
             _sleep(POLL)
@@ -163,8 +162,7 @@ class ImportBudget:
             summary = f"Importing {shown} did not finish within {self.seconds:g} s"
         else:
             summary = (
-                f"Importing {shown} again for a check did not finish: its imports together "
-                f"took more than {self.seconds:g} s"
+                f"Importing {shown} again for a check did not finish within {self.seconds:g} s"
             )
         where = location(self.path, spot) if spot else ""
         running = "" if spot or frame is None else _function_at(frame)
