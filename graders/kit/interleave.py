@@ -19,8 +19,9 @@ fact 1).
    frame until the thread that entered the block waits (join, ``Event.wait``, futures, sleep,
    ...) or returns from learner code, which exposes late binding in ``lambda: f(url)``.
 
-Only the standard library is used, and the functions it relies on are captured at import time
-because learner code may monkeypatch ``time`` or ``threading`` later.
+Only the standard library is used (and graders.kit.tracehooks, which installs the hooks), and
+the functions it relies on are captured at import time because learner code may monkeypatch
+``time`` or ``threading`` later.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
+from graders.kit import tracehooks
+
 __all__ = ["Access", "ForcedInterleaving", "LostUpdate"]
 
 # Captured at import: learner code may monkeypatch these modules while a grader runs it.
@@ -57,14 +60,16 @@ _Random = random.Random
 _LockType = _thread.LockType
 _Deque = collections.deque
 _SimpleQueue = queue.SimpleQueue
-_sys_settrace = sys.settrace
 _sys_gettrace = sys.gettrace
-_sys_setprofile = sys.setprofile
 _sys_getprofile = sys.getprofile
-_threading_settrace = threading.settrace
-_threading_gettrace = threading.gettrace
-_threading_setprofile = threading.setprofile
-_threading_getprofile = threading.getprofile
+# Every install goes through tracehooks: on 3.10/3.11 two at once make one fail, and a new
+# thread whose install fails ends before running its target (see graders.kit.tracehooks).
+_settrace = tracehooks.settrace
+_setprofile = tracehooks.setprofile
+_settrace_new_threads = tracehooks.settrace_new_threads
+_setprofile_new_threads = tracehooks.setprofile_new_threads
+_gettrace_new_threads = tracehooks.gettrace_new_threads
+_getprofile_new_threads = tracehooks.getprofile_new_threads
 
 TraceFunc = Callable[[FrameType, str, Any], Any]
 
@@ -346,34 +351,34 @@ class ForcedInterleaving:
         self._entered = True
         self._saved = (
             _sys_gettrace(),
-            _threading_gettrace(),
+            _gettrace_new_threads(),
             _sys_getprofile(),
-            _threading_getprofile(),
+            _getprofile_new_threads(),
         )
         self._main_ident = _get_ident()
         self._active = True
         tracer = self._make_global_tracer()
         undo = _enable_opcode_events() if self._need_opcodes else (lambda: None)
         try:
-            _threading_settrace(tracer)
-            _sys_settrace(tracer)
+            _settrace_new_threads(tracer)
+            _settrace(tracer)
         finally:
             undo()
         if self.stall_last_pop or self.hold_new_threads:
             profiler = self._make_profiler()
             if self.stall_last_pop:
-                _threading_setprofile(profiler)
-            _sys_setprofile(profiler)
+                _setprofile_new_threads(profiler)
+            _setprofile(profiler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         """Uninstall every hook, restore the previous ones, release stalled/held threads."""
         sys_trace, thr_trace, sys_prof, thr_prof = self._saved
         try:
-            _sys_settrace(sys_trace)
-            _threading_settrace(thr_trace)
-            _sys_setprofile(sys_prof)
-            _threading_setprofile(thr_prof)
+            _settrace(sys_trace)
+            _settrace_new_threads(thr_trace)
+            _setprofile(sys_prof)
+            _setprofile_new_threads(thr_prof)
         finally:
             self._active = False
             with self._cond:
@@ -443,10 +448,10 @@ class ForcedInterleaving:
                 if special and code.co_filename in special_files and code in special:
                     return self._on_special_call(frame, code)
                 if not self._active:
-                    _sys_settrace(None)  # a thread that outlived the block: go untraced
+                    _settrace(None)  # a thread that outlived the block: go untraced
                 return None
             if not self._active:
-                _sys_settrace(None)
+                _settrace(None)
                 return None
             st = tls.__dict__.get("st")
             if st is None:
@@ -616,7 +621,7 @@ class ForcedInterleaving:
             if event == "c_call":
                 if frame.f_code.co_filename in files:
                     if not self._active:
-                        _sys_setprofile(None)
+                        _setprofile(None)
                         return
                     self._on_c_call(arg)
                     if resync:

@@ -1,0 +1,148 @@
+"""Trace and profile functions, for this thread and for new ones, installed one at a time.
+
+On CPython 3.10 and 3.11, ``sys.settrace`` and ``sys.setprofile`` refuse to run while another
+thread is inside either of them (one flag per process, set around the whole call, and the
+call runs the audit hooks). The grading process has an audit hook written in Python
+(graders.engine.guard), and Python code may hand the GIL to another thread at any call; so
+while one thread installs a trace function, another that installs one fails with
+``RuntimeError: Cannot install a trace function while another trace function is being
+installed``. The thread that fails worst is a new one: ``threading.settrace`` makes every new
+thread call ``sys.settrace`` in ``Thread._bootstrap_inner`` after ``start()`` has returned but
+before ``run()``, outside the ``try`` that reports to ``threading.excepthook``. That thread
+ends silently without running its target, ``join()`` returns at once, and a check sees a
+correct download_threaded skip one URL ("1 of the 5 URLs were never requested").
+
+So every trace or profile function the kit installs goes through this module, under one lock:
+``settrace``/``setprofile`` for the calling thread, and ``settrace_new_threads``/
+``setprofile_new_threads`` instead of ``threading.settrace``/``threading.setprofile``. For the
+latter, while one is set, ``Thread._bootstrap_inner`` is wrapped: the new thread installs its
+functions under the lock before threading's own start-up runs, and threading's own hooks are
+set aside meanwhile (so they neither race nor replace the kit's), then put back. 3.12 and later
+have no such flag; the same path is used there, so every version behaves alike.
+
+The functions used are captured at import, because learner code may monkeypatch ``sys`` or
+``threading`` while a grader runs it.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+__all__ = [
+    "getprofile_new_threads",
+    "gettrace_new_threads",
+    "setprofile",
+    "setprofile_new_threads",
+    "settrace",
+    "settrace_new_threads",
+]
+
+TraceFunc = Callable[[FrameType, str, Any], Any]
+
+_sys_settrace = sys.settrace
+_sys_setprofile = sys.setprofile
+_threading_settrace = threading.settrace
+_threading_setprofile = threading.setprofile
+_threading_gettrace = threading.gettrace
+_threading_getprofile = threading.getprofile
+_THREAD = threading.Thread
+_ORIGINAL_BOOTSTRAP_INNER: Callable[[threading.Thread], None] = vars(_THREAD)["_bootstrap_inner"]
+
+# Held around every install the kit makes. Re-entrant, and it knows its owner, so a test can
+# ask, from inside sys.settrace's audit event, whether the caller holds it.
+install_lock = _thread.RLock()
+# A process forked while another thread held it (multiprocessing's fork) gets it free.
+os.register_at_fork(after_in_child=install_lock._at_fork_reinit)  # type: ignore[attr-defined]
+
+_for_new: dict[str, TraceFunc | None] = {"trace": None, "profile": None}
+_set_aside: dict[str, TraceFunc | None] = {"trace": None, "profile": None}
+failed_installs = 0  # new threads whose install raised anyway (then they run without it)
+
+
+def settrace(func: TraceFunc | None) -> None:
+    """``sys.settrace(func)`` for the calling thread, never while another install runs."""
+    with install_lock:
+        _sys_settrace(func)
+
+
+def setprofile(func: TraceFunc | None) -> None:
+    """``sys.setprofile(func)`` for the calling thread, never while another install runs."""
+    with install_lock:
+        _sys_setprofile(func)
+
+
+def gettrace_new_threads() -> TraceFunc | None:
+    """The trace function the kit gives new threads (None: the kit gives none)."""
+    return _for_new["trace"]
+
+
+def getprofile_new_threads() -> TraceFunc | None:
+    """The profile function the kit gives new threads (None: the kit gives none)."""
+    return _for_new["profile"]
+
+
+def settrace_new_threads(func: TraceFunc | None) -> None:
+    """What ``threading.settrace(func)`` does, without the race: every thread started from now
+    on calls ``sys.settrace(func)`` first thing, under the lock. None stops it and gives
+    threading back the hook it had before."""
+    _set_for_new("trace", func, _threading_gettrace, _threading_settrace)
+
+
+def setprofile_new_threads(func: TraceFunc | None) -> None:
+    """What ``threading.setprofile(func)`` does, without the race (see settrace_new_threads)."""
+    _set_for_new("profile", func, _threading_getprofile, _threading_setprofile)
+
+
+def _set_for_new(
+    kind: str,
+    func: TraceFunc | None,
+    get_threading: Callable[[], Any],
+    set_threading: Callable[[Any], None],
+) -> None:
+    """Fill or empty one slot; set threading's own hook aside while the slot is filled."""
+    with install_lock:
+        if func is not None and _for_new[kind] is None:
+            _set_aside[kind] = get_threading()
+            set_threading(None)
+        elif func is None and _for_new[kind] is not None:
+            set_threading(_set_aside[kind])
+            _set_aside[kind] = None
+        _for_new[kind] = func
+        _wrap_bootstrap(_for_new["trace"] is not None or _for_new["profile"] is not None)
+
+
+def _wrap_bootstrap(on: bool) -> None:
+    """Put the wrapper in ``Thread._bootstrap_inner`` (or take it out, unless something else
+    replaced it meanwhile: that stays, for the guard to see)."""
+    current = vars(_THREAD).get("_bootstrap_inner")
+    if on and current is not _bootstrap_inner:
+        setattr(_THREAD, "_bootstrap_inner", _bootstrap_inner)  # noqa: B010 - private, typeshed
+    elif not on and current is _bootstrap_inner:
+        setattr(_THREAD, "_bootstrap_inner", _ORIGINAL_BOOTSTRAP_INNER)  # noqa: B010
+
+
+def _bootstrap_inner(self: threading.Thread) -> None:
+    """A new thread's start-up: the kit's functions first, under the lock, then threading's.
+
+    It never raises: an exception here would end the thread before ``start()`` returns (which
+    would then wait forever). A thread whose install failed runs without it, and is counted.
+    """
+    global failed_installs
+    trace, profile = _for_new["trace"], _for_new["profile"]
+    if trace is not None or profile is not None:
+        try:
+            with install_lock:
+                if trace is not None:
+                    _sys_settrace(trace)
+                if profile is not None:
+                    _sys_setprofile(profile)
+        except Exception:  # noqa: BLE001 - see the docstring
+            with install_lock:
+                failed_installs += 1
+    _ORIGINAL_BOOTSTRAP_INNER(self)
