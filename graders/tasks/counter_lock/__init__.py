@@ -27,6 +27,7 @@ from dataclasses import replace
 from types import FrameType, ModuleType
 from typing import Any
 
+from graders.kit import tracehooks
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, location
 from graders.kit.interleave import ForcedInterleaving
@@ -230,11 +231,11 @@ class TurnTaking:
 
     def __enter__(self) -> TurnTaking:
         self._active = True
-        threading.setprofile(self._profile)
+        tracehooks.setprofile_new_threads(self._profile)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        threading.setprofile(None)
+        tracehooks.setprofile_new_threads(None)
         with self._cond:
             self._active = False
             self._cond.notify_all()
@@ -243,7 +244,7 @@ class TurnTaking:
         if event not in ("c_return", "return"):
             return
         if not self._active:
-            sys.setprofile(None)  # a thread that outlived the block: stop profiling it
+            tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
         if event == "return":  # a tracked lock's release: judge where it was called from
             caller = frame.f_back
