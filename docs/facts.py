@@ -4,9 +4,10 @@
     .venv/bin/python docs/facts.py 2      # forced interleaving vs. a missing lock
     .venv/bin/python docs/facts.py 3      # requests_mock.Mocker serializes; an Adapter does not
     .venv/bin/python docs/facts.py 4      # random yields vs. check-then-pop on a shared list
+    .venv/bin/python docs/facts.py 6      # threading.settrace + an audit hook: threads die
 
-Fact 1 needs only the standard library: `PYENV_VERSION=3.13.0 python docs/facts.py 1` runs it
-on another interpreter. Each prints one line of numbers.
+Facts 1 and 6 need only the standard library: `PYENV_VERSION=3.13.0 python docs/facts.py 1`
+runs it on another interpreter. Each prints one line of numbers.
 """
 
 from __future__ import annotations
@@ -131,6 +132,31 @@ def pool(urls, n):
     )
 
 
+def fact6() -> None:
+    # An audit hook written in Python (the grading process's guard is one) may hand the GIL
+    # over inside sys.settrace; the sleep makes that happen at every call.
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if event == "sys.settrace":
+            time.sleep(0.001)
+
+    died: list[str] = []
+    sys.addaudithook(hook)
+    sys.unraisablehook = lambda u: died.append(repr(u.exc_value))
+    ran: list[int] = []
+    threading.settrace(lambda *args: None)
+    threads = [threading.Thread(target=ran.append, args=(i,)) for i in range(RUNS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    threading.settrace(None)  # type: ignore[arg-type]
+    print(
+        f"fact 6: {sys.version.split()[0]}: {RUNS - len(ran)} of {RUNS} new threads under "
+        f"threading.settrace ended before their target ran {died[:1]}"
+    )
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    {"1": fact1, "2": fact2, "3": fact3, "4": fact4}[sys.argv[1] if len(sys.argv) > 1 else "1"]()
+    facts = {"1": fact1, "2": fact2, "3": fact3, "4": fact4, "6": fact6}
+    facts[sys.argv[1] if len(sys.argv) > 1 else "1"]()
