@@ -74,12 +74,9 @@ threading.excepthook = lambda a: deaths.append(repr(a.exc_value))
 if mode == "hold":
     from graders.kit.interleave import ForcedInterleaving
     block = ForcedInterleaving([path], seed=1, yield_probability=0.0, hold_new_threads=True)
-elif mode == "stall":
+else:
     from graders.kit.interleave import ForcedInterleaving
     block = ForcedInterleaving([path], seed=1, stall_last_pop=True)
-else:
-    from graders.tasks.worker_pool import LearnerThreads
-    block = LearnerThreads([path])
 with block:
     learner.run(n, ran, started_all)
 print(json.dumps({
@@ -90,7 +87,7 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("mode", ["hold", "stall", "learner_threads"])
+@pytest.mark.parametrize("mode", ["hold", "stall"])
 def test_every_new_thread_runs_while_another_is_inside_settrace(tmp_path: Path, mode: str):
     learner = tmp_path / "learner.py"
     learner.write_text(LEARNER)
