@@ -181,9 +181,21 @@ class _ThreadState:
         self.switches = 0
         self.spans: dict[str, list[float | None]] = {}
         self.tracers: dict[int, tuple[CodeType, TraceFunc]] = {}
-        self.pending: tuple[list[Any], dict[str, Any]] | None = None
+        self.pending: tuple[_Record, dict[str, Any]] | None = None
         self.is_main = is_main
         self.hold_epoch: int | None = None
+
+
+@dataclass(slots=True)
+class _Record:
+    """One logged access, as the tracer writes it; ``value`` of a write is filled in later."""
+
+    state: _ThreadState
+    kind: str  # "read" | "write"
+    name: str
+    value: object  # _PENDING until known
+    line: int
+    filename: str
 
 
 class _Gate:
@@ -321,7 +333,7 @@ class ForcedInterleaving:
         self._cond = _Condition(_Lock())  # stalls, holds and the epoch
         self._tls = _ThreadLocal()
         self._states: list[_ThreadState] = []
-        self._log: list[list[Any]] = []
+        self._log: list[_Record] = []
         self._access_maps: dict[int, tuple[CodeType, dict[int, tuple[str, str]]]] = {}
         self._gates: dict[int, _Gate] = {}
         self._timed_out: dict[int, object] = {}
@@ -417,7 +429,7 @@ class ForcedInterleaving:
         if name not in self._watched:
             raise ValueError(f"{name!r} is not in watch_globals")
         with self._log_lock:
-            log = [rec for rec in self._log if rec[2] == name]
+            log = [rec for rec in self._log if rec.name == name]
         found = _find_lost_update(log)
         if found is None:
             return None
@@ -429,7 +441,7 @@ class ForcedInterleaving:
         """Every recorded access to the watched global ``name``, in the order seen."""
         names = self._display_names()
         with self._log_lock:
-            log = [rec for rec in self._log if rec[2] == name]
+            log = [rec for rec in self._log if rec.name == name]
         return [self._to_access(rec, names) for rec in log]
 
     # ------------------------------------------------------------------ tracing (mechanism 1, 2)
@@ -584,11 +596,11 @@ class ForcedInterleaving:
         """Log one access; a write's value is filled in at that thread's next event."""
         kind, name = access
         g = frame.f_globals
-        rec = [st, kind, name, _PENDING, frame.f_lineno, frame.f_code.co_filename]
+        rec = _Record(st, kind, name, _PENDING, frame.f_lineno, frame.f_code.co_filename)
         if kind == "write":
             st.pending = (rec, g)
         else:
-            rec[3] = g.get(name, _PENDING)
+            rec.value = g.get(name, _PENDING)
         with self._log_lock:
             if self.accesses_seen < _MAX_ACCESSES:
                 self._log.append(rec)
@@ -601,7 +613,7 @@ class ForcedInterleaving:
         st.pending = None
         if pending is not None:
             rec, g = pending
-            rec[3] = g.get(rec[2], _PENDING)
+            rec.value = g.get(rec.name, _PENDING)
 
     def _resolve_all_pending(self) -> None:
         """At exit, fill in writes whose thread has not had another event (best effort)."""
@@ -768,12 +780,11 @@ class ForcedInterleaving:
         }
 
     @staticmethod
-    def _to_access(rec: list[Any], names: dict[int, str]) -> Access:
+    def _to_access(rec: _Record, names: dict[int, str]) -> Access:
         """Turn a raw log record into the public, frozen :class:`Access`."""
-        st, kind, _name, value, line, filename = rec
-        source = linecache.getline(filename, line).strip()
-        value = None if value is _PENDING else value
-        return Access(names[id(st)], kind, value, line, source)
+        source = linecache.getline(rec.filename, rec.line).strip()
+        value = None if rec.value is _PENDING else rec.value
+        return Access(names[id(rec.state)], rec.kind, value, rec.line, source)
 
 
 def _is_c_wait(name: str | None, obj: Any) -> bool:
@@ -787,13 +798,13 @@ def _is_c_wait(name: str | None, obj: Any) -> bool:
     return False
 
 
-def _find_lost_update(log: list[list[Any]]) -> tuple[list[Any], ...] | None:
+def _find_lost_update(log: list[_Record]) -> tuple[_Record, _Record, _Record] | None:
     """First (victim read, other write, victim write) in a log of one global's accesses."""
-    last_read: dict[int, list[Any]] = {}  # id(state) -> its latest read
-    foreign: dict[int, list[Any]] = {}  # id(state) -> first other write after that read
+    last_read: dict[int, _Record] = {}  # id(state) -> its latest read
+    foreign: dict[int, _Record] = {}  # id(state) -> first other write after that read
     for rec in log:
-        who = id(rec[0])
-        if rec[1] == "read":
+        who = id(rec.state)
+        if rec.kind == "read":
             last_read[who] = rec
             foreign.pop(who, None)
             continue
