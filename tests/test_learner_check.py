@@ -41,7 +41,17 @@ def lost_update() -> LostUpdate:
 def result(task: str, *checks: tuple[str, bool, Feedback | None]) -> TaskResult:
     found = TaskResult(task, seed=1)
     for name, passed, feedback in checks:
-        found.checks.append(CheckResult(task, name, f"{name} title", 2, False, passed, feedback))
+        found.checks.append(
+            CheckResult(
+                task=task,
+                name=name,
+                title=f"{name} title",
+                max_points=2,
+                hidden=False,
+                passed=passed,
+                feedback=feedback,
+            )
+        )
     return found
 
 

@@ -27,8 +27,10 @@ _clock = time.perf_counter
 LEFTOVER_GRACE = 2.0  # seconds a check's stray threads get to finish before they count as hung
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CheckResult:
+    """One check's verdict (built with keywords only: five of its fields are str/int/bool)."""
+
     task: str
     name: str
     title: str
@@ -112,11 +114,11 @@ def run_check(chk: Check, ctx: Context) -> CheckResult:
     finally:
         ctx.cleanup()
     return CheckResult(
-        ctx.task,
-        chk.name,
-        chk.title,
-        chk.points,
-        chk.hidden,
+        task=ctx.task,
+        name=chk.name,
+        title=chk.title,
+        max_points=chk.points,
+        hidden=chk.hidden,
         passed=feedback is None,
         feedback=feedback,
         seconds=_clock() - start,

@@ -56,7 +56,14 @@ def decode(
             passed, feedback = False, _ended_early(reason)
         result.checks.append(
             CheckResult(
-                task_id, chk.name, chk.title, chk.points, chk.hidden, passed, feedback, seconds
+                task=task_id,
+                name=chk.name,
+                title=chk.title,
+                max_points=chk.points,
+                hidden=chk.hidden,
+                passed=passed,
+                feedback=feedback,
+                seconds=seconds,
             )
         )
     return IsolatedRun(result, "", exit_code, tampering, blocked)

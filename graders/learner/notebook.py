@@ -108,4 +108,12 @@ def _not_written(task: Task, name: str, path: Path) -> CheckResult:
         hint=f"Run the cell that starts with `%%writefile {path.name}` first: "
         "it saves your code to that file.",
     )
-    return CheckResult(task.id, name, title, points, False, False, feedback)
+    return CheckResult(
+        task=task.id,
+        name=name,
+        title=title,
+        max_points=points,
+        hidden=False,
+        passed=False,
+        feedback=feedback,
+    )

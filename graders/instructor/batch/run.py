@@ -130,6 +130,14 @@ def not_run(task: Task, seed: int, why: str, hint: str) -> IsolatedRun:
     result = TaskResult(task.id, seed)
     for chk in task.checks(hidden=True):
         result.checks.append(
-            CheckResult(task.id, chk.name, chk.title, chk.points, chk.hidden, False, feedback)
+            CheckResult(
+                task=task.id,
+                name=chk.name,
+                title=chk.title,
+                max_points=chk.points,
+                hidden=chk.hidden,
+                passed=False,
+                feedback=feedback,
+            )
         )
     return IsolatedRun(result, "", None)

@@ -119,14 +119,14 @@ def _held(result: TaskResult, module: str, review: list[str]) -> TaskResult:
         )
         held.checks.append(
             CheckResult(
-                chk.task,
-                chk.name,
-                chk.title,
-                chk.max_points,
-                chk.hidden,
-                False,
-                feedback,
-                chk.seconds,
+                task=chk.task,
+                name=chk.name,
+                title=chk.title,
+                max_points=chk.max_points,
+                hidden=chk.hidden,
+                passed=False,
+                feedback=feedback,
+                seconds=chk.seconds,
             )
         )
     return held
