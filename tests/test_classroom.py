@@ -22,9 +22,12 @@ import pytest
 import yaml
 
 from graders.cli import main as graders_cli
+from graders.engine.isolated import IsolatedRun
+from graders.engine.runner import CheckResult, TaskResult
 from graders.instructor.mutants import read_mutant
 from graders.instructor.release import render_workflow
-from graders.learner.classroom import decode
+from graders.kit.feedback import CheckFailed, Location
+from graders.learner.classroom import decode, result
 from graders.tasks import TASKS, get_task
 from tests.helpers import EXERCISES, ROOT, SOLUTIONS, submission_of
 
@@ -201,3 +204,24 @@ def test_a_never_ending_import_costs_the_step_its_import_budget(tmp_path: Path, 
     assert all("did not finish within 1 s" in t["message"] for t in data["tests"])
     assert all(t["line_no"] == 2 for t in data["tests"])  # the sleep's line
     assert took < 1 + 20, took  # starting the process on a loaded machine; the limit is 60 s
+
+
+def test_line_no_is_the_feedbacks_location_line_not_a_number_in_its_text():
+    task = get_task("counter_lock")
+    located = CheckFailed("s", location=Location("exercises/counter.py", 16, "x")).feedback
+    worded = CheckFailed("s", where="exercises/counter.py:16  `x`").feedback  # text only
+    checks = TaskResult(task.id, seed=1)
+    for name, feedback in (("a", located), ("b", worded), ("c", None)):
+        checks.checks.append(
+            CheckResult(
+                task=task.id,
+                name=name,
+                title=name,
+                max_points=1,
+                hidden=False,
+                passed=feedback is None,
+                feedback=feedback,
+            )
+        )
+    tests = result(IsolatedRun(checks, "", 0), task)["tests"]
+    assert [t["line_no"] for t in tests] == [16, 0, 0]  # type: ignore[index]

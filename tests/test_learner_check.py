@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from graders.engine.runner import CheckResult, TaskResult
-from graders.kit.feedback import Feedback
+from graders.kit.feedback import Feedback, Location, Replay
 from graders.kit.interleave import Access, LostUpdate
 from graders.learner import job_summary, race_story, terminal
 from graders.tasks import TASKS
@@ -55,45 +55,87 @@ def result(task: str, *checks: tuple[str, bool, Feedback | None]) -> TaskResult:
     return found
 
 
-def test_the_race_story_reads_what_lost_update_describes():
-    """Pins race_story's parser to LostUpdate.describe(): if one changes, this fails."""
-    story = race_story.parse(lost_update().describe())
-    assert story is not None
-    assert [(s.thread, s.action, s.value, s.line) for s in story.steps] == [
-        ("Thread-1 (increment)", "read", "41", 15),
-        ("Thread-2 (increment)", "wrote", "42", 16),
-        ("Thread-1 (increment)", "wrote", "42", 16),
+def test_the_race_story_draws_the_steps_lost_update_recorded():
+    race = lost_update().race()
+    assert [(s.thread, s.action, s.value, s.line, s.code) for s in race.steps] == [
+        ("Thread-1 (increment)", "read", "41", 15, "new = counter + 1"),
+        ("Thread-2 (increment)", "wrote", "42", 16, "counter = new"),
+        ("Thread-1 (increment)", "wrote", "42", 16, "counter = new"),
     ]
-    text = race_story.render(story, {15: "new = counter + 1", 16: "counter = new"}.get).plain
+    text = race_story.render(race).plain
     assert "How counter lost an update (threads running increment):" in text
     assert "1. Thread-1  read  counter → 41" in text and "line 15  new = counter + 1" in text
     assert "3. Thread-1  wrote counter ← 42" in text
     assert "Thread-1 wrote over Thread-2's update: it is lost." in text
-    assert race_story.parse("Run it again with the same seed: make check TASK=x SEED=1") is None
+
+
+def feedback_of_a_race() -> Feedback:
+    return Feedback(
+        "Updates were lost",
+        expected="500",
+        got="returned 150",
+        where="exercises/counter.py:3  `c = 3`",
+        location=Location("exercises/counter.py", 3, "c = 3"),
+        hint="Use one lock.",
+        details=("With 5 threads.",),
+        kind="race",
+        race=lost_update().race(),
+        replay=Replay("counter_lock", 9),
+    )
 
 
 def test_the_first_failure_shows_expected_got_where_code_and_hint(tmp_path: Path):
     source = tmp_path / "counter.py"
     source.write_text("a = 1\nb = 2\nc = 3\nd = 4\n")
-    feedback = Feedback(
-        "Updates were lost",
-        expected="500",
-        got="returned 150",
-        where="exercises/counter.py:3  `c = 3`",
-        hint="Use one lock.",
-        details=(lost_update().describe(), "Run it again with the same seed: make check SEED=9"),
-    )
+    feedback = feedback_of_a_race()
     first = result("counter_lock", ("exact_total", False, feedback), ("concurrent", True, None))
     text = shown(terminal.explanation(first, TASKS_BY_ID["counter_lock"], source=source))
     for phrase in ("✗ exact_total title", "Expected: 500", "Your code: returned 150", "Hint:"):
         assert phrase in text
     assert "❱ 3 c = 3" in " ".join(text.split())  # the learner's line, highlighted
-    assert "How counter lost an update" in text and "Run it again with the same seed" in text
+    lines = [line.strip("│ ") for line in text.splitlines()]
+    story = lines.index("How counter lost an update (threads running increment):")
+    assert lines[story - 1] == "With 5 threads."  # details, then the race, then the replay
+    assert (
+        lines[story + 5] == "Run it again with the same seed: make check TASK=counter_lock SEED=9"
+    )
     assert "✓ concurrent title" in text
 
 
+def test_the_terminal_reads_the_fields_never_the_text(tmp_path: Path):
+    """Text that looks like a location, a race or a replay is only text: no excerpt, no story,
+    no highlight; the fields alone draw those (in the styles they always had)."""
+    source = tmp_path / "counter.py"
+    source.write_text("a = 1\nb = 2\nc = 3\nd = 4\n")
+    prose = Feedback(
+        "Updates were lost",
+        where="exercises/counter.py:3  `c = 3`",
+        details=(
+            lost_update().describe(),
+            "Run it again with the same seed: make check TASK=counter_lock SEED=9",
+        ),
+    )
+    parts = terminal.feedback_parts(prose, source)
+    assert len(parts) == 3 and all(part.style == "" for part in parts[1:])
+    assert "How counter lost" not in shown(parts[1]) + shown(parts[2])
+    parts = terminal.feedback_parts(feedback_of_a_race(), source)
+    kinds = [type(part).__name__ for part in parts]
+    assert kinds == ["Text", "Syntax", "Text", "Text", "Text", "Text"]
+    assert parts[-2].style == "bold yellow" and parts[-2].plain.strip().startswith("Run it again")
+    assert parts[3].plain.startswith("  How counter lost an update")
+    elsewhere = Location("other/place.py", 3, "c = 3")  # another file than the one shown
+    assert terminal.code_excerpt(elsewhere, source) is None
+
+
+def test_not_started_is_the_kind_not_the_words():
+    stub = Feedback("Not started yet: run_threads is not written yet", kind="not_started")
+    worded = Feedback("Not started yet: run_threads is not written yet")
+    assert terminal.is_not_started(result("counter_lock", ("exact_total", False, stub)))
+    assert not terminal.is_not_started(result("counter_lock", ("exact_total", False, worded)))
+
+
 def test_table_marks_next_up_in_workshop_order():
-    stub = Feedback("Not started yet: run_threads is not written yet")
+    stub = Feedback("Not started yet: run_threads is not written yet", kind="not_started")
     results = [
         result("start_join", ("overlap", True, None)),
         result("counter_lock", ("exact_total", False, stub)),

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graders.kit.checks import Check, Context
-from graders.kit.feedback import CheckFailed, Feedback, describe_exception, learner_frame
+from graders.kit.feedback import (
+    CheckFailed,
+    Feedback,
+    describe_exception,
+    grader_error,
+    learner_frame,
+)
 from graders.kit.thread_watch import ThreadWatch, deadline
 from graders.kit.waitfor import WaitGraph
 from graders.tasks import Task
@@ -154,11 +160,8 @@ def _unexpected(exc: BaseException, ctx: Context) -> Feedback:
             "Your code called exit() while it was being checked",
             got=f"SystemExit({exc.code!r})",
             hint="Remove sys.exit()/exit() calls: return from your function instead.",
+            kind="crash",
         ).feedback
     if learner_frame(exc.__traceback__, ctx.files) is not None:
         return describe_exception(exc, ctx.files, "Your code").feedback
-    return Feedback(
-        "The grader could not finish this check (not your fault, no points were given).",
-        got=f"{type(exc).__name__}: {exc}",
-        hint="Tell your instructor, and include this message.",
-    )
+    return grader_error("The grader could not finish this check", f"{type(exc).__name__}: {exc}")

@@ -122,6 +122,7 @@ def _ended_early(reason: Feedback) -> Feedback:
         "This check passed, but the grading process did not finish the task, which scores 0",
         got=reason.summary,
         hint=reason.hint,
+        kind=reason.kind,
     )
 
 
@@ -135,6 +136,7 @@ def flooded(limits: Limits) -> Feedback:
         f"Your code printed more than {limits.flood_bytes // 1024} KiB, so the task was stopped "
         "and scored 0",
         hint="Print a few lines per thread at most; never print inside a tight loop.",
+        kind="not_graded",
     )
 
 
@@ -144,6 +146,7 @@ def _tampered(evidence: list[str]) -> Feedback:
         got=evidence[0],
         details=tuple(evidence[1:5]),
         hint="Solve the task with ordinary threading code; ask your instructor to review.",
+        kind="not_graded",
     )
 
 
@@ -152,6 +155,7 @@ def _missing_reason(exit_code: int | None, limits: Limits) -> Feedback:
         return Feedback(
             f"Your code kept the checks running past {limits.seconds:g} s, so they were stopped",
             hint="Look for a loop that never ends, or a join() or lock that waits forever.",
+            kind="timeout",
         )
     if exit_code < 0:
         name = signal.Signals(-exit_code).name
@@ -160,13 +164,16 @@ def _missing_reason(exit_code: int | None, limits: Limits) -> Feedback:
                 f"Your code wrote a file bigger than {limits.file_bytes // 1024**2} MiB, "
                 "so the grading process was stopped",
                 hint="Write each result file once, with just the page's text.",
+                kind="crash",
             )
         return Feedback(
             f"The grading process was killed by {name} while running your code",
             hint="This usually means it used too much memory "
             f"(the limit is {limits.memory_bytes // 1024**2} MiB).",
+            kind="crash",
         )
     return Feedback(
         f"The grading process ended (exit code {exit_code}) before your code was checked",
         hint="Do not call sys.exit(), os._exit() or os.kill() in your module.",
+        kind="crash",
     )

@@ -33,12 +33,13 @@ from graders.engine.sandbox import NETNS_ENV, loopback_up
 from graders.kit.checks import Context
 from graders.kit.import_budget import ImportBudget, setting
 from graders.kit.loader import load_module
+from graders.kit.feedback import Feedback, grader_error
 from graders.paths import KIT_ROOT
 from graders.tasks import TASKS, get_task
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from collections.abc import Callable
-    from typing import Any, NoReturn
+    from typing import NoReturn
 
     from graders.kit.checks import Check
 
@@ -146,20 +147,36 @@ def _send(
     _audit(_event, body)
 
 
-def _body(
-    result: CheckResult, _type: type[type] = type, _str: type[str] = str
-) -> tuple[object, ...]:
+def _body(result: CheckResult, _str: type[str] = str) -> tuple[object, ...]:
     """The message for one check: plain values only (the parent parses it as a literal)."""
-    feedback: dict[str, Any] | None = (
-        result.feedback.to_dict() if result.feedback is not None else None
-    )
-    if feedback is not None:
-        feedback = {
-            k: (v if _type(v) is _str else [x for x in v if _type(x) is _str])
-            for k, v in feedback.items()
-        }
+    feedback = _plain_feedback(result.feedback)
     passed = result.passed is True and feedback is None
     return ("check", _str(result.name), passed, float(result.seconds), feedback)
+
+
+def _unsendable(exc: BaseException) -> dict[str, object]:
+    """A grader error in place of feedback that cannot cross the channel."""
+    why = f"{type(exc).__name__}: {exc}"
+    return grader_error("The grader could not send this check's verdict", why).to_dict()
+
+
+def _plain_feedback(
+    feedback: Feedback | None,
+    _Feedback: type[Feedback] = Feedback,
+    _unsendable: Callable[[BaseException], dict[str, object]] = _unsendable,
+) -> dict[str, object] | None:
+    """The feedback's plain form, checked here as the parent will check it (exact str, int,
+    None, lists and dicts: a str subclass's repr could forge the sealed line). A check, or
+    learner code raising CheckFailed itself, that gave a field of the wrong type is reported
+    as a grader error, and the verdict still leaves."""
+    if feedback is None:
+        return None
+    try:
+        data = feedback.to_dict()
+        _Feedback.from_dict(data)
+    except Exception as exc:  # noqa: BLE001 - whatever `feedback` is, a verdict must leave
+        return _unsendable(exc)
+    return data
 
 
 def _flush() -> None:

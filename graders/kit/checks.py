@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
-from graders.kit.feedback import CheckFailed
+from graders.kit.feedback import CheckFailed, Replay
 from graders.kit.import_budget import ImportBudget
 from graders.kit.loader import load_module
 from graders.kit.thread_watch import ThreadWatch, stack_lines
@@ -52,6 +52,11 @@ class Context:
         tries other values and a failure replays with the seed it reports.
         """
         return random.Random(f"{self.seed}:{self.task}:{self.check}:{label}")
+
+    @property
+    def replay(self) -> Replay:
+        """How to see this run's forced interleavings again (a failure's `replay=`)."""
+        return Replay(self.task, self.seed)
 
     def call(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Call a learner's function and note the threads it left alive at the moment it returned.

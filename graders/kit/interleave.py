@@ -19,8 +19,9 @@ fact 1).
    frame until the thread that entered the block waits (join, ``Event.wait``, futures, sleep,
    ...) or returns from learner code, which exposes late binding in ``lambda: f(url)``.
 
-Only the standard library is used (and graders.kit.tracehooks, which installs the hooks), and
-the functions it relies on are captured at import time because learner code may monkeypatch
+Only the standard library is used (and graders.kit.tracehooks, which installs the hooks, and
+graders.kit.feedback, for the record a lost update becomes: ``LostUpdate.race()``), and the
+functions it relies on are captured at import time because learner code may monkeypatch
 ``time`` or ``threading`` later.
 """
 
@@ -45,6 +46,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from graders.kit import tracehooks
+from graders.kit.feedback import Action, Race, RaceStep
 
 __all__ = ["Access", "ForcedInterleaving", "LostUpdate"]
 
@@ -147,16 +149,20 @@ class LostUpdate:
     other_write: Access
     victim_write: Access
 
+    def race(self) -> Race:
+        """The three steps as feedback data: plain strings and line numbers only."""
+        read, write, over = self.victim_read, self.other_write, self.victim_write
+        return Race(self.name, (_step(read, "read"), _step(write, "wrote"), _step(over, "wrote")))
+
     def describe(self) -> str:
         """One sentence for the learner: who read, who wrote in between, whose update was lost."""
-        r, w, v = self.victim_read, self.other_write, self.victim_write
-        show = reprlib.repr
-        return (
-            f"{r.thread} read {self.name} = {show(r.value)} at line {r.line} (`{r.source}`); "
-            f"{w.thread} then wrote {self.name} = {show(w.value)} at line {w.line}; "
-            f"{v.thread} wrote {show(v.value)} at line {v.line} over it, "
-            f"so {w.thread}'s update was lost."
-        )
+        return self.race().describe()
+
+
+def _step(access: Access, action: Action) -> RaceStep:
+    """One access as a race step; str.__str__ turns a str subclass a repr returned into str."""
+    value = str.__str__(reprlib.repr(access.value))
+    return RaceStep(access.thread, action, value, access.line, access.source)
 
 
 class _ThreadState:

@@ -16,7 +16,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from graders.kit.feedback import CheckFailed, describe_exception, display_path, location
+from graders.kit.feedback import (
+    CheckFailed,
+    Location,
+    describe_exception,
+    display_path,
+    location,
+)
 from graders.kit.import_budget import ImportOverrun
 from graders.kit.thread_watch import CheckTimeout
 
@@ -56,6 +62,7 @@ def load_module(path: str | Path, budget: ImportBudget | None = None) -> ModuleT
             f"{display_path(path)} called exit() while being imported",
             got=f"SystemExit({exc.code!r})",
             hint="Do not call sys.exit() or exit() in your module; just define the functions.",
+            kind="crash",
         ) from None
     except Exception as exc:  # the learner's import-time code failed
         raise describe_exception(exc, [str(path)], f"Importing {display_path(path)}") from None
@@ -69,8 +76,10 @@ def _syntax_failure(path: Path, exc: SyntaxError) -> CheckFailed:
     return CheckFailed(
         f"{display_path(path)} has a syntax error, so none of it could run",
         got=f"SyntaxError: {exc.msg}",
-        where=location(path, line) if line else display_path(path),
+        where="" if line else display_path(path),
+        location=Location.of(path, line) if line else None,
         hint="Python stops at the first syntax error: look at that line and the one before it.",
+        kind="crash",
     )
 
 

@@ -170,4 +170,5 @@ def _timeout_failure(
         f"{what} did not finish within {seconds:g} s",
         details=details or ("No thread was inside your code when time ran out.",),
         hint=hint,
+        kind="timeout",
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from graders.tasks import Task
 
 VERSION = 1
-WHERE_LINE = re.compile(r"^[^:\s]+\.py:(?P<line>\d+)")  # Feedback.where: `file.py:16  code`
 
 
 def result(run: IsolatedRun, task: Task, submission_name: str = "exercises") -> dict[str, object]:
@@ -63,9 +61,9 @@ def _test(chk: CheckResult, filename: str, test_code: str) -> dict[str, object]:
 
 def _line_no(chk: CheckResult) -> int:
     """The line of the learner's file the failure points at (0 when it names none)."""
-    where = chk.feedback.where if chk.feedback is not None and not chk.passed else ""
-    found = WHERE_LINE.match(where)
-    return int(found.group("line")) if found else 0
+    if chk.passed or chk.feedback is None or chk.feedback.location is None:
+        return 0
+    return chk.feedback.location.line
 
 
 def encode(data: dict[str, object]) -> str:

@@ -8,8 +8,6 @@ the lines around it), the interleaving that broke a count if there was one, and 
 
 from __future__ import annotations
 
-import linecache
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,12 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 from graders.engine.runner import TaskResult
-from graders.kit.feedback import Feedback
+from graders.kit.feedback import Feedback, Location
 from graders.learner import race_story
 from graders.tasks import Task
-
-NOT_STARTED = "Not started yet"
-_WHERE_LINE = re.compile(r"^(?P<file>[^:\s]+\.py):(?P<line>\d+)")
 
 
 @dataclass
@@ -57,7 +52,7 @@ def progress(console: Console, total: int) -> Iterator[Progress]:
 def is_not_started(result: TaskResult) -> bool:
     """Every check failed on the untouched stub (`raise NotImplementedError`)."""
     return all(
-        not c.passed and c.feedback is not None and c.feedback.summary.startswith(NOT_STARTED)
+        not c.passed and c.feedback is not None and c.feedback.kind == "not_started"
         for c in result.checks
     )
 
@@ -135,7 +130,8 @@ def explanation(
 
 
 def feedback_parts(feedback: Feedback | None, source: Path | None) -> list[RenderableType]:
-    """Summary, expected / your code / where, the code around `where`, details, hint."""
+    """Summary, expected / your code / where, the code around `where`, details, the lost
+    update's steps, the replay command, hint."""
     if feedback is None:
         return []
     text = Text()
@@ -149,19 +145,17 @@ def feedback_parts(feedback: Feedback | None, source: Path | None) -> list[Rende
             text.append(f"  {label}: ", style="dim")
             text.append(value + "\n", style=style)
     parts: list[RenderableType] = [text]
-    excerpt = code_excerpt(feedback.where, source)
+    excerpt = code_excerpt(feedback.location, source)
     if excerpt is not None:
         parts.append(excerpt)
-    parts.extend(_detail(line, source) for line in feedback.details)
+    parts.extend(Text(f"  {line}") for line in feedback.details)
+    if feedback.race is not None:
+        parts.append(race_story.render(feedback.race))
+    if feedback.replay is not None:
+        parts.append(Text(f"  {feedback.replay.line()}", style="bold yellow"))
     if feedback.hint:
         parts.append(Text.assemble(("  Hint: ", "bold yellow"), feedback.hint))
     return parts
-
-
-def where_line(where: str) -> int | None:
-    """The line number in a `where` such as 'exercises/counter.py:16  `counter = new`'."""
-    found = _WHERE_LINE.match(where.strip())
-    return int(found["line"]) if found else None
 
 
 def warm_up_excerpts() -> None:
@@ -172,13 +166,13 @@ def warm_up_excerpts() -> None:
     get_lexer_by_name("python")
 
 
-def code_excerpt(where: str, source: Path | None) -> Syntax | None:
-    """The learner's lines around `where`, numbered, the line itself highlighted."""
-    line = where_line(where)
-    if line is None or source is None or not source.is_file():
+def code_excerpt(location: Location | None, source: Path | None) -> Syntax | None:
+    """The learner's lines around `location` in `source`, numbered, the line highlighted."""
+    if location is None or source is None or not source.is_file():
         return None
-    if Path(_WHERE_LINE.match(where.strip())["file"]).name != source.name:  # type: ignore[index]
+    if Path(location.file).name != source.name:
         return None
+    line = location.line
     code = source.read_text(encoding="utf-8", errors="replace")
     return Syntax(
         code,
@@ -189,19 +183,6 @@ def code_excerpt(where: str, source: Path | None) -> Syntax | None:
         background_color="default",
         theme="ansi_dark",
     )
-
-
-def _detail(line: str, source: Path | None) -> RenderableType:
-    story = race_story.parse(line)
-    if story is not None:
-        return race_story.render(story, lambda n: _source_line(source, n))
-    if line.startswith("Run it again with the same seed"):
-        return Text(f"  {line}", style="bold yellow")
-    return Text(f"  {line}")
-
-
-def _source_line(source: Path | None, number: int) -> str:
-    return linecache.getline(str(source), number).strip() if source else ""
 
 
 def next_up(results: Sequence[TaskResult], tasks: dict[str, Task]) -> Text:

@@ -126,7 +126,7 @@ def _budget(options: RunOptions) -> str:
 
 def not_run(task: Task, seed: int, why: str, hint: str) -> IsolatedRun:
     """A run that never started: every check failed, with the reason."""
-    feedback = Feedback(f"Not graded: {why}", hint=hint)
+    feedback = Feedback(f"Not graded: {why}", hint=hint, kind="not_graded")
     result = TaskResult(task.id, seed)
     for chk in task.checks(hidden=True):
         result.checks.append(

@@ -14,10 +14,11 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from graders.kit.feedback import CheckFailed, Feedback, location
+from graders.kit.feedback import CheckFailed, Feedback, Location
 from graders.kit.waitfor.graph import Graph, Order, Stuck, Wait
 from graders.kit.waitfor.tracked import Site, ThreadState, TrackedLock, line_of
 
@@ -70,6 +71,7 @@ def plain_verdict(stuck: Stuck) -> Feedback:
         "Your threads are stuck: each waits for something only another stuck thread can give",
         got="stuck: " + ", ".join(names[:6]),
         hint=HINT_NOBODY_WAKES,
+        kind="deadlock",
     )
 
 
@@ -88,13 +90,14 @@ def inversion_failure(graph: Graph, pair: tuple[Order, Order]) -> CheckFailed:
         f"Two threads take {a} and {b} in opposite orders: they can deadlock",
         expected="every thread that holds two locks at once takes them in the same order",
         got=got,
-        where=story.where(second.inner_site),
+        location=story.spot(second.inner_site),
         details=[
             "This run finished by luck: had each thread taken its first lock at the same "
             "moment, each would wait for the other's lock forever."
         ],
         hint=f"Take the locks in one fixed order in every thread (for example always {a} "
         f"before {b}), or hold only one lock at a time.",
+        kind="deadlock",
     )
 
 
@@ -158,16 +161,7 @@ class _Story:
         seconds = f"{stuck.seconds:.2f}".rstrip("0").rstrip(".")
         note = f"Stopped {seconds} s into the check: none of these waits could ever end."
         feedback = failure.feedback
-        return CheckFailed.from_feedback(
-            Feedback(
-                feedback.summary,
-                feedback.expected,
-                feedback.got,
-                feedback.where,
-                feedback.hint,
-                (*feedback.details[:5], note),
-            )
-        )
+        return CheckFailed.from_feedback(replace(feedback, details=(*feedback.details[:5], note)))
 
     def _self_wait(self, prefix: list[threading.Thread], thread: threading.Thread) -> CheckFailed:
         wait = self.waits[thread]
@@ -190,9 +184,10 @@ class _Story:
             f"{_cap(who)} waits for {name}, which it already holds: it can never go on",
             expected=f"{name} released before it is acquired again",
             got=got,
-            where=self.where(wait.site),
+            location=self.spot(wait.site),
             details=list(self._taken(thread, lock)),
             hint=hint,
+            kind="deadlock",
         )
 
     def _deadlock(
@@ -226,9 +221,10 @@ class _Story:
             _cap(summary),
             expected="every thread gets what it waits for, and finishes",
             got=_cap(got),
-            where=self.where(self.waits[circle[0]].site),
+            location=self.spot(self.waits[circle[0]].site),
             details=list(self._positions(circle)),
             hint=hint,
+            kind="deadlock",
         )
 
     def _finished_holding(
@@ -246,9 +242,10 @@ class _Story:
             f"{self.who(chain[-1])} waits for it forever",
             expected=f"{name} released before the thread that took it ends",
             got=got,
-            where=self.where(lock.site),
+            location=self.spot(lock.site),
             details=[*self._taken(holder, lock), *self._positions(chain[-1:])],
             hint=HINT_FINISHED_HOLDING,
+            kind="deadlock",
         )
 
     def _nobody_wakes(self, order: list[threading.Thread]) -> CheckFailed:
@@ -261,9 +258,10 @@ class _Story:
             "All your threads are waiting, and none is left to wake the others",
             expected="some thread that will set, put, release or notify what the others wait for",
             got=_cap(got),
-            where=self.where(self.waits[first].site),
+            location=self.spot(self.waits[first].site),
             details=list(self._positions(order)),
             hint=HINT_NOBODY_WAKES,
+            kind="deadlock",
         )
 
     # ------------------------------------------------------------------ the graph's shape
@@ -378,8 +376,14 @@ class _Story:
 
     @staticmethod
     def where(site: Site) -> str:
+        found = _Story.spot(site)
+        return found.text if found is not None else ""
+
+    @staticmethod
+    def spot(site: Site) -> Location | None:
+        """The learner's line of `site` (None outside the learner's file)."""
         frame = site[0]
-        return location(frame.f_code.co_filename, line_of(site)) if frame is not None else ""
+        return Location.of(frame.f_code.co_filename, line_of(site)) if frame is not None else None
 
     # ------------------------------------------------------------------ naming locks
 

@@ -30,7 +30,7 @@ from types import FrameType
 from typing import Any
 
 from graders.kit.checks import Context, check
-from graders.kit.feedback import CheckFailed, location
+from graders.kit.feedback import CheckFailed, Location
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.observe import Call, record
 from graders.tasks.downloader import make_urls, pages, require_files, serve, staggered
@@ -299,7 +299,7 @@ def no_threads(ctx: Context) -> None:
             expected="no threading.Thread and no thread pool of yours: asyncio.to_thread runs "
             "save_url in asyncio's own worker threads",
             got=f"threads started by your code: {', '.join(t.name for t in started[:4])}",
-            where=location(*run.watch.learner_lines[0]),
+            location=Location.of(*run.watch.learner_lines[0]),
             hint="Replace the thread with `await asyncio.to_thread(save_url, url, path)` in a "
             "coroutine; the event loop provides and stops the threads.",
         )

@@ -29,7 +29,7 @@ from typing import Any
 
 from graders.kit import tracehooks
 from graders.kit.checks import Context, check
-from graders.kit.feedback import CheckFailed, location
+from graders.kit.feedback import CheckFailed, Location
 from graders.kit.interleave import ForcedInterleaving
 from graders.kit.join_gate import JoinGate
 from graders.kit.observe import Call, CallRecorder, record
@@ -72,11 +72,6 @@ def sizes(
 def call_text(n_threads: int, times: int) -> str:
     """The call as the learner would write it, for messages."""
     return f"run_threads(n_threads={n_threads}, times={times})"
-
-
-def replay(ctx: Context) -> str:
-    """How to see the same forced interleavings again."""
-    return f"Run it again with the same seed: make check TASK={ctx.task} SEED={ctx.seed}"
 
 
 def times_of(call: Call) -> object:
@@ -154,7 +149,7 @@ def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> Non
             f"{call} did not count every update exactly once",
             expected=f"counter = {want} (an int) once the threads are done",
             got=f"{shown} (a {type(final).__name__})",
-            details=[replay(ctx)],
+            replay=ctx.replay,
             hint="Reset counter to 0 and let increment(times) do the counting: every update "
             "adds exactly 1.",
         )
@@ -164,8 +159,10 @@ def run_forced(ctx: Context, mod: ModuleType, n_threads: int, times: int) -> Non
         f"{missing} increments were lost",
         expected=f"{call} to return {want}",
         got=shown,
-        where=location(ctx.path, lost.victim_write.line),
-        details=[lost.describe(), replay(ctx)],
+        location=Location.of(ctx.path, lost.victim_write.line),
+        kind="race",
+        race=lost.race(),
+        replay=ctx.replay,
         hint="Reading counter and writing it back are two steps; another thread can write "
         "in between. Create ONE lock at module level and hold it around both steps.",
     )

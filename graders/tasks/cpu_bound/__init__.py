@@ -487,7 +487,7 @@ def call_learner(ctx: Context, func: Any, *args: Any) -> object:
         raise CheckFailed(
             "Your pool could not start its processes",
             got=f"{type(exc).__name__}: {exc}",
-            where=describe_exception(exc, ctx.files, "Your code").feedback.where,
+            location=describe_exception(exc, ctx.files, "Your code").feedback.location,
             hint="Use ProcessPoolExecutor(max_workers=n) or multiprocessing.Pool(n) with the "
             "default start method (no mp_context, no set_start_method): while grading, the "
             "processes are started by fork, and no other way.",
@@ -498,7 +498,7 @@ def call_learner(ctx: Context, func: Any, *args: Any) -> object:
         raise CheckFailed(
             "Your pool could not send the function to its processes",
             got=f"{type(exc).__name__}: {exc}",
-            where=describe_exception(exc, ctx.files, "Your code").feedback.where,
+            location=describe_exception(exc, ctx.files, "Your code").feedback.location,
             hint="A pool sends the function by name: give it count_primes itself, or a "
             "function defined at the top of your file, never a lambda or a nested function.",
         ) from None

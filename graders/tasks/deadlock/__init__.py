@@ -34,7 +34,7 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from graders.kit.checks import Context, check
-from graders.kit.feedback import CheckFailed, describe_exception, location
+from graders.kit.feedback import CheckFailed, Location, describe_exception, location
 from graders.kit.join_gate import JoinGate
 from graders.kit.thread_watch import stack_lines
 
@@ -585,10 +585,6 @@ def run_calls(watch: LockWatch, calls: Sequence[Call]) -> None:
         call.thread.join(max(0.0, end - _clock()))
 
 
-def replay(ctx: Context) -> str:
-    return f"Run it again with the same seed: make check TASK={ctx.task} SEED={ctx.seed}"
-
-
 def stuck_failure(ctx: Context, stuck: Stuck, calls: Sequence[Call] = ()) -> CheckFailed:
     """The story of threads that would have waited forever, in the learner's words."""
     ran = {c.thread: c.text for c in calls}
@@ -604,8 +600,8 @@ def stuck_failure(ctx: Context, stuck: Stuck, calls: Sequence[Call] = ()) -> Che
         taken = waits[0].lock.taken_line
         at = f" at {location(ctx.path, taken)}" if taken else ""
         details.append(f"{stuck.ended.name} took {waits[0].lock.label}'s lock{at}")
-    details += ["The checks stopped these threads: they would have waited forever.", replay(ctx)]
-    where = location(ctx.path, waits[0].line) if waits[0].line else ""
+    details.append("The checks stopped these threads: they would have waited forever.")
+    at_line = Location.of(ctx.path, waits[0].line) if waits[0].line else None
     if stuck.ended is not None:
         summary = "A lock was never released, so a transfer waits for it forever"
         hint = (
@@ -629,9 +625,11 @@ def stuck_failure(ctx: Context, stuck: Stuck, calls: Sequence[Call] = ()) -> Che
         summary,
         expected="every transfer to finish",
         got=stuck.story(),
-        where=where,
+        location=at_line,
         details=details,
         hint=hint,
+        kind="deadlock",
+        replay=ctx.replay,
     )
 
 
@@ -646,9 +644,11 @@ def require_returned(ctx: Context, watch: LockWatch, calls: Sequence[Call]) -> N
             f"{running[0].text} did not return within {CALL_LIMIT:g} s",
             expected="every transfer to return",
             got=f"still running: {', '.join(c.name for c in running)}",
-            details=(*stack_lines(ctx.files, threads), replay(ctx)),
+            details=stack_lines(ctx.files, threads),
             hint="A thread that waits for a lock nobody releases, or for a lock of your own "
             "that another thread holds, waits forever.",
+            kind="timeout",
+            replay=ctx.replay,
         )
     for call in calls:
         if call.error is not None:
@@ -756,7 +756,7 @@ def require_no_escape(ctx: Context, mod: ModuleType) -> None:
                 "InsufficientFunds escaped from a transfer's thread instead of being skipped",
                 expected="a transfer without the money skipped, its thread ending normally",
                 got=f"{error.thread} ended with InsufficientFunds: {error.exc}",
-                where=failure.feedback.where,
+                location=failure.feedback.location,
                 hint="A thread cannot hand an exception back to run_transfers: catch "
                 "InsufficientFunds inside the function the thread runs, around the transfer.",
             )
@@ -777,7 +777,7 @@ def require_locked_access(ctx: Context, watch: LockWatch) -> None:
         expected="every read and change of a balance inside that account's `with ...lock:`",
         got=f"{first.thread} {first.verb} {first.account}'s balance without holding "
         f"{first.account}'s lock",
-        where=location(ctx.path, first.line) if first.line else "",
+        location=Location.of(ctx.path, first.line) if first.line else None,
         details=more,
         hint="Take both accounts' locks first, then check src.balance and move the money "
         "inside the locked blocks. A balance touched outside its lock races with other "
@@ -795,7 +795,7 @@ def require_unlocked(ctx: Context, watch: LockWatch, when: str) -> None:
         "A transfer left a lock taken",
         expected=f"every account's lock free {when}",
         got=f"{lock.label}'s lock was still taken{taken}",
-        where=location(ctx.path, lock.taken_line) if lock.taken_line else "",
+        location=Location.of(ctx.path, lock.taken_line) if lock.taken_line else None,
         details=[f"{len(held)} lock(s) in all were left taken."],
         hint="A raise between acquire() and release() skips the release(). A "
         "`with account.lock:` block releases the lock however the block is left, also when "
@@ -819,7 +819,7 @@ def require_balances(ctx: Context, plan: Plan, accounts: Sequence[object], call:
         expected=f"{len(plan.jobs) - n_bad} transfers done and {n_bad} skipped (not enough "
         f"money): total {sum(want)}",
         got="; ".join(wrong[:4]) + f" (total {total})",
-        details=[replay(ctx)],
+        replay=ctx.replay,
         hint="Run every transfer of the list, each in its own thread, and join them all. A "
         "transfer without the money must change no balance, and must not stop the others.",
     )

@@ -285,8 +285,9 @@ def worker_failure(run: PoolRun, exc: BaseException, ctx: Context, *, forced: bo
         expected="each worker checks that a URL is left and pops it while holding the lock, "
         "so only one worker can take the last one",
         got=failed.feedback.got,
-        where=failed.feedback.where,
+        location=failed.feedback.location,
         details=details,
+        kind="race",
         hint=_LOCK_HINT,
     )
 
