@@ -9,6 +9,7 @@ from __future__ import annotations
 from graders.engine.channel import Secret, sealer, unseal
 from graders.engine.process import DEFAULT_LIMITS
 from graders.engine.verdicts import decode
+from graders.kit.feedback import CheckFailed, Location, Replay
 from graders.tasks import get_task
 
 TASK = "start_join"
@@ -76,3 +77,34 @@ def test_a_report_that_stops_early_scores_zero_with_the_reason():
     assert "did not finish the task" in run.result.checks[0].feedback.summary
     assert "ended (exit code 0)" in run.result.checks[0].feedback.got
     assert "ended (exit code 0)" in run.result.checks[-1].feedback.summary
+
+
+def test_typed_feedback_crosses_the_channel_as_its_fields():
+    secret = Secret.new()
+    feedback = CheckFailed(
+        "Updates were lost",
+        location=Location("exercises/start_join.py", 12, "x = 1"),
+        kind="race",
+        replay=Replay(TASK, 7),
+    ).feedback
+    bodies = honest(NAMES)
+    bodies[0] = ("check", NAMES[0], False, 0.1, feedback.to_dict())
+    first = decoded(sealed(secret, bodies), secret).result.checks[0]
+    assert first.feedback == feedback and not first.passed
+
+
+def test_feedback_of_the_wrong_types_fails_its_check_as_a_grader_error():
+    """Not a crash, not tampering: the check fails, saying which field was wrong."""
+    secret = Secret.new()
+    good = CheckFailed("s", location=Location("exercises/start_join.py", 12)).feedback.to_dict()
+    bad = good | {"location": {"file": "exercises/start_join.py", "line": "12"}}
+    bodies = honest(NAMES)
+    bodies[1] = ("check", NAMES[1], True, 0.1, bad)
+    bodies[2] = ("check", NAMES[2], True, 0.1, "a string where feedback goes")
+    run = decoded(sealed(secret, bodies), secret)
+    assert run.tampering == []
+    assert [c.passed for c in run.result.checks[:4]] == [True, False, False, True]
+    for chk, field in zip(run.result.checks[1:3], ("location.line", "feedback must be a dict")):
+        assert chk.feedback.kind == "grader_error"
+        assert chk.feedback.summary.startswith("The grader could not read this check's verdict")
+        assert field in chk.feedback.got

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from graders.engine.channel import Opened
 from graders.engine.process import Limits
 from graders.engine.runner import CheckResult, TaskResult
-from graders.kit.feedback import Feedback
+from graders.kit.feedback import Feedback, FeedbackError, grader_error
 from graders.tasks import get_task
 
 if TYPE_CHECKING:  # annotations only, like the modules the guard snapshots
@@ -110,11 +110,18 @@ def _is_note(note: object) -> bool:
 
 
 def _verdict(body: tuple[Any, ...]) -> Verdict:
-    """passed, feedback and seconds from a sealed (name, passed, seconds, feedback) body."""
+    """passed, feedback and seconds from a sealed (name, passed, seconds, feedback) body.
+
+    Feedback whose fields do not have Feedback's types fails the check as a grader error.
+    """
     _, passed, seconds, feedback = body
-    fb = Feedback.from_dict(feedback) if type(feedback) is dict else None
     secs = float(seconds) if type(seconds) in (int, float) else 0.0
-    return passed is True, fb, secs
+    if feedback is None:
+        return passed is True, None, secs
+    try:
+        return passed is True, Feedback.from_dict(feedback), secs
+    except FeedbackError as exc:
+        return False, grader_error("The grader could not read this check's verdict", str(exc)), secs
 
 
 def _ended_early(reason: Feedback) -> Feedback:
