@@ -127,12 +127,12 @@ class Feedback:
                 lines.append(f"  {label}: {text}")
         if self.where:
             lines.append(f"  Where: {self.where}")
-        lines.extend(f"  {line}" for line in self.notes())
+        lines.extend(f"  {line}" for line in self._notes())
         if self.hint:
             lines.append(f"  Hint: {self.hint}")
         return "\n".join(lines)
 
-    def notes(self) -> tuple[str, ...]:
+    def _notes(self) -> tuple[str, ...]:
         """The lines under `where` in plain text: the details, the race, the replay command."""
         race = (self.race.describe(),) if self.race else ()
         replay = (self.replay.line(),) if self.replay else ()
