@@ -31,9 +31,9 @@ from graders.engine.channel import Secret, sealer
 from graders.engine.runner import CheckResult, run_check, submission_file
 from graders.engine.sandbox import NETNS_ENV, loopback_up
 from graders.kit.checks import Context
+from graders.kit.feedback import Feedback, grader_error
 from graders.kit.import_budget import ImportBudget, setting
 from graders.kit.loader import load_module
-from graders.kit.feedback import Feedback, grader_error
 from graders.paths import KIT_ROOT
 from graders.tasks import TASKS, get_task
 
@@ -81,7 +81,13 @@ def main(
             result = _run_check(chk, _Context(task.id, path, args.seed, import_budget=budget))
         else:  # the budget ran out: no check may run the module again
             result = _CheckResult(
-                task.id, chk.name, chk.title, chk.points, chk.hidden, False, overrun
+                task=task.id,
+                name=chk.name,
+                title=chk.title,
+                max_points=chk.points,
+                hidden=chk.hidden,
+                passed=False,
+                feedback=overrun,
             )
         if stop_children is not None:
             stop_children()

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from graders.kit.feedback import CheckFailed, Feedback, display_path, location
+from graders.kit.feedback import CheckFailed, Feedback, Location, display_path, location
 
 SECONDS = 5.0  # honest modules import in milliseconds, even on a loaded machine
 ENV_VARIABLE = "THREADKIT_IMPORT_SECONDS"
@@ -164,14 +164,16 @@ class ImportBudget:
             summary = (
                 f"Importing {shown} again for a check did not finish within {self.seconds:g} s"
             )
-        where = location(self.path, spot) if spot else ""
+        at = Location.of(self.path, spot) if spot else None
         running = "" if spot or frame is None else _function_at(frame)
         return Feedback(
             summary,
             got=f"the import was still running{running}",
-            where=where,
+            where=at.text if at is not None else "",
             details=(TOP_LEVEL,),
             hint=HINT,
+            kind="timeout",
+            location=at,
         )
 
     def _left_running(self, idents: set[int]) -> Feedback:

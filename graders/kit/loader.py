@@ -21,7 +21,6 @@ from graders.kit.feedback import (
     Location,
     describe_exception,
     display_path,
-    location,
 )
 from graders.kit.import_budget import ImportOverrun
 from graders.kit.thread_watch import CheckTimeout
