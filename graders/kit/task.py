@@ -36,6 +36,9 @@ class Task:
     id: str
     title: str
     module: str  # the learner's file name, in exercises/ and in every submission
+    # What `make timeline` and `make demo` show (graders.learner.pictures): a downloading
+    # task names the learner's threaded download f(urls, out_dir); "cpu" times CPU-bound work.
+    demo: str = ""
 
     def files(self) -> TaskFiles:
         folder, fixtures = paths.TASKS_DIR / self.id, paths.FIXTURES / self.id

@@ -30,9 +30,10 @@ from rich.text import Text
 from graders.engine.child import run_child, write_result
 from graders.kit.thread_watch import ThreadWatch
 from graders.learner.pictures.downloads import learner_error
-from graders.tasks import Task, get_task
+from graders.tasks import TASKS, Task, get_task
 
-CPU_TASKS = ("cpu_bound",)  # tasks whose demo times CPU-bound work instead of downloads
+# tasks whose demo times CPU-bound work instead of downloads (`Task.demo` "cpu" in the registry)
+CPU_TASKS = tuple(t.id for t in TASKS if t.demo == "cpu")
 TIMEOUT = 300.0
 WAYS = (
     ("the loop (count_primes)", None),

@@ -16,17 +16,12 @@ from typing import Any
 
 from graders.kit.feedback import CheckFailed, describe_exception
 from graders.kit.thread_watch import ThreadWatch
+from graders.tasks import TASKS
 
 # Task id -> the learner's function that downloads with threads, f(urls, out_dir) (the
-# exercise contract in docs/design.md). A new downloading task adds one line here to get a
-# timeline and a demo.
-DOWNLOAD_TASKS: dict[str, str] = {
-    "downloader": "download_threaded",
-    "named_workers": "download_named",
-    "worker_pool": "download_with_workers",
-    "progress": "download_with_progress",
-    "async_downloader": "download_async",
-}
+# exercise contract in docs/design.md), from the registry: a downloading task names it in its
+# registry line (`Task.demo`) to get a timeline and a demo.
+DOWNLOAD_TASKS: dict[str, str] = {t.id: t.demo for t in TASKS if t.demo and t.demo != "cpu"}
 SEQUENTIAL = "download_sequential"
 DEFAULT_URLS = (
     "https://httpbin.org/delay/1",
