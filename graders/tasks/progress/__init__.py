@@ -8,13 +8,15 @@ Everything is observed in the run itself:
 - the HTTP fixture serves the URLs with latencies drawn from the seed, one download much
   slower than the others (never the last in the list), so that there is a long stretch in
   which the caller has nothing to do but report; its latch proves the downloads overlap;
-- the scheduler's record of the calling thread (Linux: /proc/thread-self/schedstat): how long
-  it was running or ready to run during the call. A thread that waits is neither; a busy
-  waiting one is one or the other the whole time, however loaded the machine is (its CPU
-  time alone falls with the load). Elsewhere, `time.thread_time()`: the CPU time it used;
+- how the calling thread spent the call (graders.kit.time_split, Linux): how long it ran on
+  a CPU, and how long it certainly slept inside calls it made (sleep, Event.wait, join with a
+  timeout), never counting time it was queued for a CPU or waited for the GIL between two
+  bytecodes. A thread that waits sleeps far longer than it runs, however loaded the machine
+  is; a busy waiting one never sleeps by choice. Elsewhere, `time.thread_time()`: the CPU
+  time it used;
 - `ctx.call` notes the threads still running at the moment download_with_progress returns.
 
-Two of the checks read clocks (the gaps between reports, the time the caller was busy); both
+Two of the checks read clocks (the gaps between reports; the time the caller ran and waited); both
 leave a wide margin for a loaded machine, and the runs that feed them are built so that a
 wrong program misses the bound by far more than that margin. A gap between reports is also
 charged only the time the caller was not queued for a CPU (the scheduler's record again): a
@@ -24,6 +26,7 @@ not make it fail.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -37,6 +40,7 @@ from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.observe import Call, record
+from graders.kit.time_split import TimeSplit, TimeWatch
 from graders.tasks.downloader import make_urls, pages, require_files, serve, staggered
 
 # Captured at import: learner code may monkeypatch time or threading while a check runs.
@@ -75,8 +79,8 @@ REPORT_EVERY = 0.1  # what the task text asks
 GAP_LIMIT = 0.25  # what the check allows: REPORT_EVERY plus a margin for a loaded machine
 SLOW = 0.4  # the slow download: a stretch well over GAP_LIMIT with nothing else finishing
 LAG = 0.1  # a download finished this long before a report must be counted in its `done`
-BUSY_SHARE = 0.5  # the share of the call the caller may be running or ready to run (Linux),
-BUSY_MIN = 0.1  # and never less than this many seconds (a call that never waits is not busy)
+BUSY_SHARE = 0.5  # the caller may run on a CPU at most this share of (running + chosen waits)
+BUSY_MIN = 0.1  # a caller running or ready to run for less than this is not busy (Linux)
 CPU_SHARE = 0.1  # elsewhere: CPU seconds per second of the call that count as busy waiting ...
 CPU_MIN = 0.04  # ... and never less than this (starting threads costs a little)
 LATCH_TIMEOUT = 1.5
@@ -138,7 +142,7 @@ class ProgressRun:
     start: float
     end: float
     cpu: float  # CPU seconds the calling thread used during the call
-    runnable: float | None  # seconds it was running or ready to run (None: not on Linux)
+    time_split: TimeSplit | None  # how it spent the call, if watched (None: not on Linux)
     queued_at: tuple[float | None, float | None]  # its queued_time() at the call's start, end
     written_at_return: frozenset[str]  # file names in out_dir when the call returned
     in_flight_at_return: int  # requests the fixture was still serving then
@@ -176,9 +180,11 @@ def progress_run(
     latency: float | dict[str, float],
     latch: bool = False,
     as_path: bool = False,
+    watch_time: bool = False,
 ) -> ProgressRun:
     """Call download_with_progress(urls, out_dir, recorder) through ctx.call, with the
-    fixture serving the URLs and save_url recorded. out_dir is a str, or a Path if `as_path`."""
+    fixture serving the URLs and save_url recorded. out_dir is a str, or a Path if `as_path`.
+    `watch_time`: split the calling thread's time during the call (a profile hook on it)."""
     mod = ctx.load()
     urls = list(urls)
     folder = ctx.tmp_dir()
@@ -188,9 +194,11 @@ def progress_run(
         if latch and urls:
             http.latch(len(urls), timeout=LATCH_TIMEOUT)
         given = folder if as_path else str(folder)
-        queued, busy, cpu, start = queued_time(), runnable_time(), _thread_time(), _clock()
-        ctx.call(mod.download_with_progress, list(urls), given, reports)
-        end, cpu, busy = _clock(), _thread_time() - cpu, _minus(runnable_time(), busy)
+        watch = TimeWatch(exclude=(__file__,)) if watch_time else None
+        queued, cpu, start = queued_time(), _thread_time(), _clock()
+        with watch or contextlib.nullcontext():
+            ctx.call(mod.download_with_progress, list(urls), given, reports)
+        end, cpu = _clock(), _thread_time() - cpu
         queued_at = (queued, queued_time())
         at_return, in_flight = _names(folder), http.in_flight
     return ProgressRun(
@@ -204,7 +212,7 @@ def progress_run(
         start=start,
         end=end,
         cpu=cpu,
-        runnable=busy,
+        time_split=watch.split if watch else None,
         queued_at=queued_at,
         written_at_return=at_return,
         in_flight_at_return=in_flight,
@@ -222,13 +230,6 @@ def _schedstat() -> tuple[int, int] | None:
         return int(on_cpu), int(queued)
     except (OSError, ValueError):
         return None
-
-
-def runnable_time() -> float | None:
-    """Seconds the calling thread has spent running or ready to run (waiting for a free CPU
-    only); None where the scheduler's statistics cannot be read."""
-    stat = _schedstat()
-    return None if stat is None else sum(stat) / 1e9
 
 
 def queued_time() -> float | None:
@@ -255,19 +256,15 @@ def report_gaps(run: ProgressRun) -> list[tuple[float, float, float]]:
     return gaps
 
 
-def _minus(after: float | None, before: float | None) -> float | None:
-    return None if after is None or before is None else after - before
-
-
 def _names(folder: Path) -> frozenset[str]:
     return frozenset(p.name for p in folder.iterdir())
 
 
-def slow_run(ctx: Context, label: str) -> ProgressRun:
+def slow_run(ctx: Context, label: str, *, watch_time: bool = False) -> ProgressRun:
     """3 to 5 seeded URLs, one of them SLOW seconds long, the others quick."""
     rng = ctx.rng(label)
     urls = make_urls(rng.randint(3, 5), rng)
-    return progress_run(ctx, urls, latency=one_slow(urls, rng, SLOW))
+    return progress_run(ctx, urls, latency=one_slow(urls, rng, SLOW), watch_time=watch_time)
 
 
 def shown(report: Report) -> str:
@@ -445,18 +442,22 @@ def done_counts(ctx: Context) -> None:
 
 @check("The caller waits between reports instead of spinning", points=2, requires="R5")
 def no_busy_wait(ctx: Context) -> None:
-    run = slow_run(ctx, "busy")
+    run = slow_run(ctx, "busy", watch_time=True)
     wall = run.end - run.start
     count = len(run.reports) + run.dropped
-    if run.runnable is not None:
-        share = run.runnable / wall
-        if run.runnable <= max(BUSY_MIN, BUSY_SHARE * wall):
+    split = run.time_split
+    if split is not None:
+        if not busy(split):
             require_waited(run)
             return
-        expected = f"the calling thread asleep most of the time (busy at most {BUSY_SHARE:.0%})"
+        expected = (
+            "the calling thread asleep between reports (sleep, Event.wait, join with a "
+            "timeout): it waits far longer than it runs"
+        )
         got = (
-            f"it was busy {share:.0%} of the {wall:.2f} s (running, or ready to run and "
-            f"waiting only for a free CPU), with {count} report(s)"
+            f"in {wall:.2f} s it ran {split.on_cpu:.3f} s on a CPU and waited "
+            f"{split.chosen_wait:.3f} s of its own accord (the rest it was kept off a CPU by "
+            f"the machine), with {count} report(s)"
         )
     else:
         allowed = max(CPU_MIN, CPU_SHARE * wall)
@@ -473,6 +474,13 @@ def no_busy_wait(ctx: Context) -> None:
         "event.wait(0.05) / t.join(timeout=0.05). Checking is_alive() in a tight loop never "
         "lets the CPU rest.",
     )
+
+
+def busy(split: TimeSplit) -> bool:
+    """The caller ran longer than it chose to wait (and wanted a CPU for BUSY_MIN at least):
+    a thread that waits between reports runs for about a millisecond per wait of 0.05 s."""
+    running = split.on_cpu > BUSY_SHARE * (split.on_cpu + split.chosen_wait)
+    return running and split.runnable > BUSY_MIN
 
 
 def require_waited(run: ProgressRun) -> None:
