@@ -8,6 +8,8 @@ Everything is observed in the run itself:
 - the HTTP fixture serves the URLs with latencies drawn from the seed, one download much
   slower than the others (never the last in the list), so that there is a long stretch in
   which the caller has nothing to do but report; its latch proves the downloads overlap;
+- in the run that judges `done`, every download waits for the first report before it starts:
+  a count taken before that report is 0 in every run, however late the threads get to run;
 - how the calling thread spent the call (graders.kit.time_split, Linux): how long it ran on
   a CPU, and how long it certainly slept inside calls it made (sleep, Event.wait, join with a
   timeout), never counting time it was queued for a CPU or waited for the GIL between two
@@ -31,7 +33,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ _clock = time.perf_counter
 _thread_time = time.thread_time
 _current_thread = threading.current_thread
 _Lock = threading.Lock
+_Event = threading.Event
 _open = open
 _SCHEDSTAT = "/proc/thread-self/schedstat"
 
@@ -84,6 +87,7 @@ BUSY_MIN = 0.1  # a caller running or ready to run for less than this is not bus
 CPU_SHARE = 0.1  # elsewhere: CPU seconds per second of the call that count as busy waiting ...
 CPU_MIN = 0.04  # ... and never less than this (starting threads costs a little)
 LATCH_TIMEOUT = 1.5
+HOLD_TIMEOUT = 0.5  # downloads held for the first report wait at most this long
 
 MAX_REPORTS = 50_000  # a loop that reports without waiting: keep this many, count the rest
 
@@ -117,9 +121,12 @@ class ReportRecorder:
         self._lock = _Lock()
         self.reports: list[Report] = []
         self.dropped = 0
+        self.first = _Event()  # set at the first call
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         entry = Report(_clock(), _current_thread(), args, kwargs, queued_time())
+        if not self.first.is_set():
+            self.first.set()
         with self._lock:
             if len(self.reports) < MAX_REPORTS:
                 self.reports.append(entry)
@@ -164,6 +171,17 @@ class ProgressRun:
         return sum(1 for end in self.answered if end <= moment)
 
 
+def held(save: Callable[..., Any], until: threading.Event) -> Callable[..., Any]:
+    """`save`, once `until` is set (or HOLD_TIMEOUT has passed): the download thread is alive
+    and has fetched nothing meanwhile."""
+
+    def save_url(*args: Any, **kwargs: Any) -> Any:
+        until.wait(HOLD_TIMEOUT)
+        return save(*args, **kwargs)
+
+    return save_url
+
+
 def one_slow(urls: Sequence[str], rng: random.Random, slow: float) -> dict[str, float]:
     """Every download answers within 0.06 s but one, which takes `slow` seconds. That one is
     never the last in the list, so waiting on the threads in list order shows it too."""
@@ -181,15 +199,20 @@ def progress_run(
     latch: bool = False,
     as_path: bool = False,
     watch_time: bool = False,
+    hold: bool = False,
 ) -> ProgressRun:
     """Call download_with_progress(urls, out_dir, recorder) through ctx.call, with the
     fixture serving the URLs and save_url recorded. out_dir is a str, or a Path if `as_path`.
-    `watch_time`: split the calling thread's time during the call (a profile hook on it)."""
+    `watch_time`: split the calling thread's time during the call (a profile hook on it).
+    `hold`: every save_url waits for the first report (HOLD_TIMEOUT at most) before it starts,
+    so no download has finished before it (whenever the threads get to run)."""
     mod = ctx.load()
     urls = list(urls)
     folder = ctx.tmp_dir()
     saves = record(mod, "save_url")
     reports = ReportRecorder()
+    if hold:
+        mod.save_url = held(mod.save_url, reports.first)
     with serve(ctx, urls, latency=latency) as http:
         if latch and urls:
             http.latch(len(urls), timeout=LATCH_TIMEOUT)
@@ -260,11 +283,12 @@ def _names(folder: Path) -> frozenset[str]:
     return frozenset(p.name for p in folder.iterdir())
 
 
-def slow_run(ctx: Context, label: str, *, watch_time: bool = False) -> ProgressRun:
-    """3 to 5 seeded URLs, one of them SLOW seconds long, the others quick."""
+def slow_run(ctx: Context, label: str, **observe: bool) -> ProgressRun:
+    """3 to 5 seeded URLs, one of them SLOW seconds long, the others quick; `observe` as for
+    progress_run (watch_time, hold)."""
     rng = ctx.rng(label)
     urls = make_urls(rng.randint(3, 5), rng)
-    return progress_run(ctx, urls, latency=one_slow(urls, rng, SLOW), watch_time=watch_time)
+    return progress_run(ctx, urls, latency=one_slow(urls, rng, SLOW), **observe)
 
 
 def shown(report: Report) -> str:
@@ -394,7 +418,8 @@ def reports(ctx: Context) -> None:
 
 @check("done counts the finished downloads, total the URLs", points=3, requires="R4")
 def done_counts(ctx: Context) -> None:
-    run = slow_run(ctx, "done")
+    # Held until the first report: a count made before it (or only once) is 0 in every run.
+    run = slow_run(ctx, "done", hold=True)
     previous: Report | None = None
     for k, rep in enumerate(run.reports):
         done, total = rep.pair
