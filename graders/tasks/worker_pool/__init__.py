@@ -3,7 +3,10 @@
 Everything is observed, never guessed:
 - the HTTP fixture records which thread made each request; its latch (docs/design.md, fact 4) holds
   requests until min(n_workers, URLs left) are in flight at once, in waves: proof that the
-  downloads run outside the lock, and it sends the workers back to the list together;
+  downloads run outside the lock, and it sends the workers back to the list together. Every
+  run latches its first wave at least: no job is done before every worker has taken one, so
+  no worker ever finds the list empty when it first comes to it (with more URLs than
+  workers), however late it gets to run;
 - `ThreadStarts` (graders.kit.thread_starts) notes every thread the learner's code starts, at
   the start itself, idle workers too, so "exactly n_workers threads" is counted, not inferred
   from who got work, and never depends on when a worker gets to run;
@@ -203,7 +206,7 @@ def run_pool(
     n_workers: int | None,
     *,
     latency: float | dict[str, float] = 0.005,
-    latch: Latch = None,
+    latch: Latch = "first",
     forced: bool = False,
     hold: bool = False,
     count_threads: bool = False,
@@ -212,8 +215,9 @@ def run_pool(
 
     `latch`: "first" holds the first min(n, URLs) requests until all are in flight; "waves"
     does so again for every round. `forced`: under forced interleaving that stalls the last
-    pop. `hold`: the first request waits until every other job is answered. `count_threads`:
-    note the threads the learner's code starts. A worker that dies fails the check here.
+    pop. `hold`: the first request waits until every other job is answered (the first wave's
+    latch then counts the others only). `count_threads`: note the threads the learner's code
+    starts. A worker that dies fails the check here.
     """
     urls = list(urls)
     mod, out_dir = ctx.load(), ctx.tmp_dir()
@@ -230,9 +234,10 @@ def run_pool(
     with counting, _serving(ctx, http), contextlib.ExitStack() as stack:
         if isinstance(counting, ThreadStarts):
             run.threads = counting.threads
-        if urls and latch:
+        at_once = run.at_once - 1 if hold else run.at_once  # the held one is not in flight
+        if at_once and latch:
             http.latch(
-                run.at_once,
+                at_once,
                 timeout=LATCH_TIMEOUT,
                 waves=latch == "waves",
                 expected=len(urls) if latch == "waves" else None,
