@@ -23,6 +23,7 @@ inherit the guard and the limits, and whatever a check left running is killed wh
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -36,11 +37,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
 from graders.kit.checks import Context, check
+from graders.kit.exit_gate import ExitGate
 from graders.kit.feedback import CheckFailed, describe_exception
 
 # The task text, sentence by sentence (the stub's docstring numbers them the same way).
@@ -458,8 +460,14 @@ class Run:
         return self.inputs.text(self.way)
 
 
-def run_way(ctx: Context, way: str, inputs: Inputs, *, latch: bool = False) -> Run:
-    """Call count_in_threads or count_in_processes once with `inputs`, observed."""
+def run_way(
+    ctx: Context, way: str, inputs: Inputs, *, latch: bool = False, gate: bool = False
+) -> Run:
+    """Call count_in_threads or count_in_processes once with `inputs`, observed.
+
+    With `gate`, every thread the call starts waits at its end until it is joined (or the
+    call returns): a thread the code does not wait for is alive at the return in every run.
+    """
     with learner_module(ctx) as mod:
         session = Session(str(ctx.tmp_dir()))
         if latch and way == THREADS:
@@ -469,7 +477,8 @@ def run_way(ctx: Context, way: str, inputs: Inputs, *, latch: bool = False) -> R
         before = _forks[0]
         with observing(session):
             try:
-                result = call_learner(ctx, getattr(mod, way), list(inputs.ranges), inputs.n)
+                with ExitGate(ctx.files) if gate else contextlib.nullcontext():
+                    result = call_learner(ctx, getattr(mod, way), list(inputs.ranges), inputs.n)
                 alive = [p.pid for p in multiprocessing.active_children()]
             finally:
                 forks = _forks[0] - before
@@ -619,13 +628,26 @@ def require_processes(run: Run) -> None:
         )
 
 
-def require_finished(ctx: Context, run: Run) -> None:
+GATE_DETAIL = (
+    "In this check each thread your function starts keeps running at its very end until it "
+    "is joined, so a thread your code does not wait for is still running when it returns "
+    "(waiting for the results is not waiting for the threads)."
+)
+
+
+def require_finished(ctx: Context, run: Run, *, gated: bool = False) -> None:
     """Nothing the call started still ran when it returned, and it counted (R3, R6)."""
-    ctx.require_joined(
-        run.call_text,
-        hint="Use the pool in a `with` block (or call its shutdown()): it waits for its "
-        "workers when the block ends, so they are done when your function returns.",
-    )
+    try:
+        ctx.require_joined(
+            run.call_text,
+            hint="Use the pool in a `with` block (or call its shutdown()): it waits for its "
+            "workers when the block ends, so they are done when your function returns.",
+        )
+    except CheckFailed as failed:
+        if not gated:
+            raise
+        details = (*failed.feedback.details, GATE_DETAIL)
+        raise CheckFailed.from_feedback(replace(failed.feedback, details=details)) from None
     if run.alive:
         raise CheckFailed(
             f"{run.call_text} returned while {len(run.alive)} of its processes still ran",
@@ -831,7 +853,7 @@ def threads_workers(ctx: Context) -> None:
 
 @check("count_in_threads returns only when its threads are done", points=1, requires="R3")
 def threads_finished(ctx: Context) -> None:
-    require_finished(ctx, run_way(ctx, THREADS, draw_inputs(ctx, THREADS)))
+    require_finished(ctx, run_way(ctx, THREADS, draw_inputs(ctx, THREADS), gate=True), gated=True)
 
 
 @check(
