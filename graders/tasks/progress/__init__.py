@@ -34,11 +34,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from graders.kit.checks import Context, check
+from graders.kit.exit_gate import ExitGate
 from graders.kit.feedback import CheckFailed
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.observe import Call, record
@@ -70,12 +71,6 @@ REQUIREMENTS = {
     "has finished.",
     "R8": "Any number of URLs works, one and none included, and out_dir may be a str or a "
     "pathlib.Path.",
-}
-
-NO_MUTANT = {
-    "returns_when_done": "The threads do nothing after save_url, and the last report (R6) must "
-    "come after every download has finished with done counted right (R4): code that still "
-    "returns early breaks R6 or R4 as well, or leaves a thread alive for microseconds only.",
 }
 
 REPORT_EVERY = 0.1  # what the task text asks
@@ -200,12 +195,15 @@ def progress_run(
     as_path: bool = False,
     watch_time: bool = False,
     hold: bool = False,
+    gate: bool = False,
 ) -> ProgressRun:
     """Call download_with_progress(urls, out_dir, recorder) through ctx.call, with the
     fixture serving the URLs and save_url recorded. out_dir is a str, or a Path if `as_path`.
     `watch_time`: split the calling thread's time during the call (a profile hook on it).
     `hold`: every save_url waits for the first report (HOLD_TIMEOUT at most) before it starts,
-    so no download has finished before it (whenever the threads get to run)."""
+    so no download has finished before it (whenever the threads get to run).
+    `gate`: each thread the call starts waits at its end until the code joins it or looks at
+    it (is_alive): one the code never waits for is alive at the return, every run."""
     mod = ctx.load()
     urls = list(urls)
     folder = ctx.tmp_dir()
@@ -219,7 +217,8 @@ def progress_run(
         given = folder if as_path else str(folder)
         watch = TimeWatch(exclude=(__file__,)) if watch_time else None
         queued, cpu, start = queued_time(), _thread_time(), _clock()
-        with watch or contextlib.nullcontext():
+        exits = ExitGate(ctx.files) if gate else contextlib.nullcontext()
+        with watch or contextlib.nullcontext(), exits:
             ctx.call(mod.download_with_progress, list(urls), given, reports)
         end, cpu = _clock(), _thread_time() - cpu
         queued_at = (queued, queued_time())
@@ -554,12 +553,23 @@ def final_report(ctx: Context) -> None:
         )
 
 
+GATE_DETAIL = (
+    "In this check each download thread keeps running at its very end until your code joins "
+    "it or looks at it (is_alive), so a thread you never wait for is still running when "
+    "download_with_progress returns (a finished download is not a finished thread)."
+)
+
+
 @check("download_with_progress returns when every thread is done", points=2, requires="R7")
 def returns_when_done(ctx: Context) -> None:
     rng = ctx.rng()
     urls = make_urls(rng.randint(3, 5), rng)
-    run = progress_run(ctx, urls, latency=one_slow(urls, rng, 0.15))
-    ctx.require_joined("download_with_progress(...)")
+    run = progress_run(ctx, urls, latency=one_slow(urls, rng, 0.15), gate=True)
+    try:
+        ctx.require_joined("download_with_progress(...)")
+    except CheckFailed as failed:
+        details = (*failed.feedback.details, GATE_DETAIL)
+        raise CheckFailed.from_feedback(replace(failed.feedback, details=details)) from None
     later = sorted(run.written_after - run.written_at_return)
     if run.in_flight_at_return or later:
         raise CheckFailed(
