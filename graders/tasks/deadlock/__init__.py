@@ -35,6 +35,7 @@ from typing import Any
 
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, Location, describe_exception, location
+from graders.kit.interleave import ForcedInterleaving
 from graders.kit.join_gate import JoinGate
 from graders.kit.thread_watch import stack_lines
 
@@ -725,7 +726,8 @@ def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
         call = f"run_transfers(<a list of {len(transfers)} transfers>)"
         watch.recording = True
         try:
-            ctx.call(mod.run_transfers, transfers)
+            with new_threads_held(ctx):
+                ctx.call(mod.run_transfers, transfers)
         finally:
             watch.open_holds()
         ctx.settle(CALL_LIMIT)
@@ -742,6 +744,15 @@ def run_plan(ctx: Context, plan: Plan, *, hold: bool) -> None:
         require_no_escape(ctx, mod)
         require_unlocked(ctx, watch, f"after {call} returned")
         require_balances(ctx, plan, accounts, call)
+
+
+def new_threads_held(ctx: Context) -> ForcedInterleaving:
+    """While run_transfers runs, the threads it starts run none of the learner's code until it
+    waits for them (or returns): a thread whose lambda reads the loop's variables then reads
+    their last values in every run, not only when the scheduler happens to be slow (R7)."""
+    return ForcedInterleaving(
+        ctx.files, seed=ctx.seed, yield_probability=0.0, hold_new_threads=True
+    )
 
 
 def require_no_escape(ctx: Context, mod: ModuleType) -> None:
@@ -949,12 +960,28 @@ def whole_balance(ctx: Context, rng: Random) -> None:
 )
 def self_transfer(ctx: Context) -> None:
     rng = ctx.rng("self")
+    money = rng.randint(10, 300)
+    number = rng.randint(1, 99)
+    for amount in (rng.randint(1, money), money):  # and exactly the whole balance: it returns
+        one_self_transfer(ctx, money, number, amount)
+
+
+def one_self_transfer(ctx: Context, money: int, number: int, amount: int) -> None:
     mod = ctx.load()
     with LockWatch(ctx.files) as watch:
-        money = rng.randint(10, 300)
-        (account,) = open_accounts(mod, watch, [(rng.randint(1, 99), money)])
-        call = Call(mod.transfer, account, account, rng.randint(1, money), "Thread-1")
+        (account,) = open_accounts(mod, watch, [(number, money)])
+        call = Call(mod.transfer, account, account, amount, "Thread-1")
         run_calls(watch, [call])
+        funds = getattr(mod, "InsufficientFunds", None)
+        if isinstance(funds, type) and isinstance(call.error, funds):
+            raise CheckFailed(
+                "A transfer from an account to itself raised InsufficientFunds",
+                expected=f"{call.text} ({label(account)} holds {money}) to return and change "
+                "nothing",
+                got=f"it raised InsufficientFunds: {call.error}",
+                hint="Moving money from an account to itself changes nothing: when src is dst, "
+                "return. (And a transfer of exactly the whole balance has the money.)",
+            )
         require_returned(ctx, watch, [call])
         if not exact(balances([account]), [money]):
             raise CheckFailed(
@@ -997,7 +1024,8 @@ def transfers_overlap(ctx: Context) -> None:
         for i in range(k):
             src, dst = rng.sample(accounts[2 * i : 2 * i + 2], 2)
             transfers.append((src, dst, rng.randint(1, balance_of(src) - 1)))  # type: ignore[operator]
-        ctx.call(mod.run_transfers, transfers)
+        with new_threads_held(ctx):
+            ctx.call(mod.run_transfers, transfers)
         ctx.settle(CALL_LIMIT)
         if watch.stuck is not None:
             raise stuck_failure(ctx, watch.stuck)
