@@ -28,6 +28,8 @@ import inspect
 import json
 import math
 import multiprocessing
+import multiprocessing.process
+import multiprocessing.util
 import os
 import platform
 import random
@@ -35,7 +37,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -74,9 +76,12 @@ PROCESS_LATCH_TIMEOUT = 4.0  # the same across processes (they start slower unde
 STUB_RANGES = [(1_000_000 + i * 10_000, 1_010_000 + i * 10_000) for i in range(8)]
 STUB_N = 4
 EXACT = 1e-9  # how far a returned number may be from a difference of readings
+HOLD_TIMEOUT = 3.0  # longest a process waits at its exit when nothing joins it
+HOLD_POLL = 0.002  # how often a held process looks whether it may go
 
 _clock = time.perf_counter
 _getpid = os.getpid
+_sleep = time.sleep
 
 
 # ----------------------------------------------------------------- counting primes, fast
@@ -249,6 +254,85 @@ class ProcessLatch:
 
 def _touch(path: str) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+class ProcessExitGate:
+    """Processes forked inside the block wait at their exit until the call joins them.
+
+    The processes' counterpart of graders.kit.exit_gate.ExitGate: a process that has handed
+    back its result usually exits within microseconds, so a count_in_processes that waits for
+    the results but not for the processes passes by luck. Here each child, at the very end of
+    its exit (after its queues are flushed), leaves a file `held-<pid>` in the check's folder
+    and waits until the grading process writes `go-<pid>`: when something joins it (join()
+    from anywhere: a pool's shutdown, close() and join(), the code's own), or when the
+    learner's code looks at it held (is_alive()), or when the block ends (`open`), or after
+    `timeout`. Files, because the two sides share nothing else after the fork.
+    """
+
+    def __init__(self, folder: str, files: Iterable[str], timeout: float = HOLD_TIMEOUT) -> None:
+        self.folder, self.timeout = folder, timeout
+        self.active = False
+        self._files = frozenset(
+            name for f in files for name in (str(f), os.path.abspath(f), os.path.realpath(f))
+        )
+        self._pid = _getpid()
+        self._saved: tuple[Any, ...] = ()
+        self._patches: tuple[Any, ...] = ()
+
+    def __enter__(self) -> ProcessExitGate:
+        self.active = True
+        multiprocessing.util.register_after_fork(self, ProcessExitGate._in_child)
+        process = multiprocessing.process.BaseProcess
+        join, is_alive = process.join, process.is_alive
+        self._saved = (join, is_alive)
+        gate = self
+
+        def gated_join(child: Any, timeout: float | None = None) -> None:
+            gate._let_go(child, look=False, caller=None)
+            join(child, timeout)
+
+        def gated_is_alive(child: Any) -> bool:
+            gate._let_go(child, look=True, caller=sys._getframe(1))
+            return bool(is_alive(child))
+
+        process.join, process.is_alive = gated_join, gated_is_alive  # type: ignore[method-assign]
+        self._patches = (gated_join, gated_is_alive)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        process = multiprocessing.process.BaseProcess
+        for name, original, patch in zip(("join", "is_alive"), self._saved, self._patches):
+            if process.__dict__.get(name) is patch:
+                setattr(process, name, original)
+        self.active = False
+        _touch(os.path.join(self.folder, "open"))
+
+    def _let_go(self, child: Any, *, look: bool, caller: Any) -> None:
+        """In the grading process: a join lets the child go whenever it gets to its exit; a
+        look from the learner's code lets it go if it is held right now."""
+        pid = getattr(child, "pid", None)
+        if _getpid() != self._pid or not self.active or pid is None:
+            return
+        if look and (caller is None or caller.f_code.co_filename not in self._files):
+            return
+        if look and not os.path.exists(os.path.join(self.folder, f"held-{pid}")):
+            return
+        _touch(os.path.join(self.folder, f"go-{pid}"))
+
+    @staticmethod
+    def _in_child(gate: ProcessExitGate) -> None:
+        """In a child just forked (multiprocessing's after-fork hook, once its finalizers were
+        reset): hold it last thing at its exit."""
+        if gate.active:
+            multiprocessing.util.Finalize(None, gate._hold, exitpriority=-100)
+
+    def _hold(self) -> None:
+        pid = _getpid()
+        _touch(os.path.join(self.folder, f"held-{pid}"))
+        end = _clock() + self.timeout
+        go, opened = (os.path.join(self.folder, name) for name in (f"go-{pid}", "open"))
+        while _clock() < end and not (os.path.exists(go) or os.path.exists(opened)):
+            _sleep(HOLD_POLL)
 
 
 # ----------------------------------------------------------------- the recorded stand-in
@@ -465,8 +549,9 @@ def run_way(
 ) -> Run:
     """Call count_in_threads or count_in_processes once with `inputs`, observed.
 
-    With `gate`, every thread the call starts waits at its end until it is joined (or the
-    call returns): a thread the code does not wait for is alive at the return in every run.
+    With `gate`, every thread (and process) the call starts waits at its end until it is
+    joined (or the call returns): one the code does not wait for is alive at the return in
+    every run.
     """
     with learner_module(ctx) as mod:
         session = Session(str(ctx.tmp_dir()))
@@ -477,9 +562,13 @@ def run_way(
         before = _forks[0]
         with observing(session):
             try:
-                with ExitGate(ctx.files) if gate else contextlib.nullcontext():
+                with contextlib.ExitStack() as gates:
+                    if gate and way == THREADS:
+                        gates.enter_context(ExitGate(ctx.files))
+                    if gate and way == PROCESSES:
+                        gates.enter_context(ProcessExitGate(session.folder, ctx.files))
                     result = call_learner(ctx, getattr(mod, way), list(inputs.ranges), inputs.n)
-                alive = [p.pid for p in multiprocessing.active_children()]
+                    alive = [p.pid for p in multiprocessing.active_children()]  # gates still shut
             finally:
                 forks = _forks[0] - before
                 stop_children()
@@ -629,9 +718,9 @@ def require_processes(run: Run) -> None:
 
 
 GATE_DETAIL = (
-    "In this check each thread your function starts keeps running at its very end until it "
-    "is joined, so a thread your code does not wait for is still running when it returns "
-    "(waiting for the results is not waiting for the threads)."
+    "In this check each thread or process your function starts keeps running at its very end "
+    "until it is joined, so one your code does not wait for is still running when it returns "
+    "(waiting for the results is not waiting for the workers)."
 )
 
 
@@ -653,6 +742,7 @@ def require_finished(ctx: Context, run: Run, *, gated: bool = False) -> None:
             f"{run.call_text} returned while {len(run.alive)} of its processes still ran",
             expected="every process it started finished when it returns",
             got=f"processes still running at the return: {', '.join(map(str, run.alive))}",
+            details=(GATE_DETAIL,) if gated else (),
             hint="Use the pool in a `with` block: it shuts the pool down and waits for its "
             "processes when the block ends.",
         )
@@ -876,7 +966,8 @@ def processes_workers(ctx: Context) -> None:
 
 @check("count_in_processes returns only when its processes are done", points=1, requires="R6")
 def processes_finished(ctx: Context) -> None:
-    require_finished(ctx, run_way(ctx, PROCESSES, draw_inputs(ctx, PROCESSES)))
+    inputs = draw_inputs(ctx, PROCESSES)
+    require_finished(ctx, run_way(ctx, PROCESSES, inputs, gate=True), gated=True)
 
 
 @check(
