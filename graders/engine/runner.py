@@ -46,6 +46,22 @@ class CheckResult:
     feedback: Feedback | None = None
     seconds: float = 0.0
 
+    @classmethod
+    def of(
+        cls, task: str, chk: Check, feedback: Feedback | None, seconds: float = 0.0
+    ) -> CheckResult:
+        """`chk`'s verdict in `task`: passed when there is no feedback."""
+        return cls(
+            task=task,
+            name=chk.name,
+            title=chk.title,
+            max_points=chk.points,
+            hidden=chk.hidden,
+            passed=feedback is None,
+            feedback=feedback,
+            seconds=seconds,
+        )
+
     @property
     def points(self) -> int:
         return self.max_points if self.passed else 0
@@ -119,16 +135,7 @@ def run_check(chk: Check, ctx: Context) -> CheckResult:
         feedback = _judge(chk, ctx)
     finally:
         ctx.cleanup()
-    return CheckResult(
-        task=ctx.task,
-        name=chk.name,
-        title=chk.title,
-        max_points=chk.points,
-        hidden=chk.hidden,
-        passed=feedback is None,
-        feedback=feedback,
-        seconds=_clock() - start,
-    )
+    return CheckResult.of(ctx.task, chk, feedback, _clock() - start)
 
 
 def _judge(chk: Check, ctx: Context) -> Feedback | None:

@@ -80,15 +80,7 @@ def main(
         if overrun is None:
             result = _run_check(chk, _Context(task.id, path, args.seed, import_budget=budget))
         else:  # the budget ran out: no check may run the module again
-            result = _CheckResult(
-                task=task.id,
-                name=chk.name,
-                title=chk.title,
-                max_points=chk.points,
-                hidden=chk.hidden,
-                passed=False,
-                feedback=overrun,
-            )
+            result = _CheckResult.of(task.id, chk, overrun)
         if stop_children is not None:
             stop_children()
         _send(_body(result))

@@ -129,15 +129,5 @@ def not_run(task: Task, seed: int, why: str, hint: str) -> IsolatedRun:
     feedback = Feedback(f"Not graded: {why}", hint=hint, kind="not_graded")
     result = TaskResult(task.id, seed)
     for chk in task.checks(hidden=True):
-        result.checks.append(
-            CheckResult(
-                task=task.id,
-                name=chk.name,
-                title=chk.title,
-                max_points=chk.points,
-                hidden=chk.hidden,
-                passed=False,
-                feedback=feedback,
-            )
-        )
+        result.checks.append(CheckResult.of(task.id, chk, feedback))
     return IsolatedRun(result, "", None)

@@ -9,9 +9,9 @@ module
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from graders.engine.runner import CheckResult, TaskResult
+from graders.engine.runner import TaskResult
 from graders.engine.verdicts import IsolatedRun
 from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
@@ -118,16 +118,5 @@ def _held(result: TaskResult, module: str, review: list[str]) -> TaskResult:
             hint="Solve the task with ordinary threading code; your instructor will review it.",
             kind="not_graded",
         )
-        held.checks.append(
-            CheckResult(
-                task=chk.task,
-                name=chk.name,
-                title=chk.title,
-                max_points=chk.max_points,
-                hidden=chk.hidden,
-                passed=False,
-                feedback=feedback,
-                seconds=chk.seconds,
-            )
-        )
+        held.checks.append(replace(chk, passed=False, feedback=feedback))
     return held
