@@ -15,6 +15,8 @@ Everything is observed, never guessed:
   shared list the idle workers take them;
 - forced interleaving with `stall_last_pop` holds the worker about to pop the last job until
   a second worker reaches the list too, so a check-then-pop outside the lock fails every run;
+- `LockUse` notes which worker took which lock: a lock no two workers ever take is not the
+  shared lock of R1, however the run went;
 - `ctx.call` notes the threads still running at the moment download_with_workers returns.
 
 Inputs come from the seed (`ctx.rng`): n_workers, URL counts that are not multiples of it,
@@ -24,19 +26,23 @@ the URLs and their order, the bodies.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType, FrameType
 from typing import Any, Literal
 
+from graders.kit import tracehooks
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, describe_exception, learner_frame
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.interleave import ForcedInterleaving
 from graders.kit.thread_starts import ThreadStarts
 from graders.kit.thread_watch import ThreadWatch
+from graders.kit.waitfor.tracked import TrackedLock, TrackedRLock
 from graders.learner.pictures.downloads import DEFAULT_URLS
 from graders.tasks.downloader import make_urls, pages, require_files, staggered
 from graders.tasks.named_workers import requests_by_thread, with_hint
@@ -106,6 +112,84 @@ def seeded_urls(ctx: Context, m: int, label: str = "urls") -> list[str]:
 # ----------------------------------------------------------------- observing a run
 
 
+def _spellings(files: Iterable[str]) -> frozenset[str]:
+    """Every spelling of each path that may appear as a code object's co_filename."""
+    return frozenset(name for f in files for name in (f, os.path.abspath(f), os.path.realpath(f)))
+
+
+def _codes(owners: Iterable[type], names: Iterable[str]) -> frozenset[CodeType]:
+    """The code objects of the Python-level methods `names` of the `owners` classes."""
+    return frozenset(
+        code
+        for cls in owners
+        for name in names
+        if (code := getattr(getattr(cls, name, None), "__code__", None)) is not None
+    )
+
+
+# The Python-level acquire and `with` entry of every lock a learner may take: the wait-for
+# graph's tracked locks (what threading.Lock() is while a check runs, see graders.kit.waitfor),
+# a Condition, a Semaphore. A C lock's `with` block calls no method a profiler sees.
+_ACQUIRES = _codes(
+    (TrackedLock, TrackedRLock, threading.Condition, threading.Semaphore), ("acquire", "__enter__")
+)
+_C_LOCKS = (type(threading.Lock()), type(threading.RLock()))
+
+
+class LockUse:
+    """Which threads take which lock, for every acquire() or `with` entry in the learner's files.
+
+    A profile hook on every thread started inside the block (graders.kit.tracehooks) sees the
+    call: a Python-level one as a "call" event whose caller is a learner frame, a C lock's
+    acquire() as a "c_call" made by a learner frame. The locks are kept, so that a lock made
+    and dropped in a loop is never mistaken for the next one (ids are reused).
+    """
+
+    def __init__(self, files: Iterable[str]) -> None:
+        self._files = _spellings(files)
+        self._lock = threading.Lock()
+        self._takers: dict[int, tuple[object, set[threading.Thread]]] = {}
+        self._active = False
+
+    def __enter__(self) -> LockUse:
+        self._active = True
+        tracehooks.setprofile_new_threads(self._profile)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        tracehooks.setprofile_new_threads(None)
+        self._active = False
+
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if not self._active:
+            tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
+            return
+        if event == "call":
+            if frame.f_code not in _ACQUIRES:
+                return
+            lock, caller = frame.f_locals.get("self"), frame.f_back
+        elif event == "c_call":
+            if getattr(arg, "__name__", None) not in ("acquire", "__enter__"):
+                return
+            lock, caller = getattr(arg, "__self__", None), frame
+            if type(lock) not in _C_LOCKS:
+                return
+        else:
+            return
+        if lock is None or caller is None or caller.f_code.co_filename not in self._files:
+            return
+        with self._lock:
+            self._takers.setdefault(id(lock), (lock, set()))[1].add(_current_thread())
+
+    def worker_takers(self) -> list[set[threading.Thread]]:
+        """For each lock the workers took, the worker threads (not the main one) that took it."""
+        with self._lock:
+            found = [
+                {t for t in who if t is not _main_thread()} for _, who in self._takers.values()
+            ]
+        return [takers for takers in found if takers]
+
+
 class HeldFixture(HttpFixture):
     """An HttpFixture that holds the first request to arrive until `others` other requests
     have been answered (or `timeout` passes): one worker stuck on a slow server.
@@ -169,6 +253,7 @@ class PoolRun:
     out_dir: Path
     http: HttpFixture  # closed: records, latch and peak stay readable
     threads: list[threading.Thread]  # threads the learner's code started (if counted)
+    lock_takers: list[set[threading.Thread]] = field(default_factory=list)  # per lock (if watched)
 
     @property
     def workers(self) -> int:
@@ -210,6 +295,7 @@ def run_pool(
     forced: bool = False,
     hold: bool = False,
     count_threads: bool = False,
+    watch_locks: bool = False,
 ) -> PoolRun:
     """Call download_with_workers (through ctx.call, on a copy of the list) and observe it.
 
@@ -217,7 +303,8 @@ def run_pool(
     does so again for every round. `forced`: under forced interleaving that stalls the last
     pop. `hold`: the first request waits until every other job is answered (the first wave's
     latch then counts the others only). `count_threads`: note the threads the learner's code
-    starts. A worker that dies fails the check here.
+    starts. `watch_locks`: note which workers take which lock (LockUse). A worker that dies
+    fails the check here.
     """
     urls = list(urls)
     mod, out_dir = ctx.load(), ctx.tmp_dir()
@@ -249,7 +336,10 @@ def run_pool(
                     ctx.files, seed=ctx.seed, stall_last_pop=True, stall_timeout=STALL_TIMEOUT
                 )
             )
+        locks = stack.enter_context(LockUse(ctx.files)) if watch_locks else None
         _call(ctx, run, mod.download_with_workers)
+    if locks is not None:
+        run.lock_takers = locks.worker_takers()
     if watch.errors:
         raise worker_failure(run, watch.errors[0].exc, ctx, forced=forced)
     return run
@@ -385,6 +475,26 @@ def require_each_once(run: PoolRun) -> None:
         )
 
 
+def require_shared_lock(run: PoolRun) -> None:
+    """Workers that take locks share one of them: a lock only one worker ever takes keeps no
+    other worker out, so it cannot be the list's lock (R1). Code that takes no lock of its
+    own (a queue.Queue, an executor, an atomic pop) is not judged here."""
+    takers = run.lock_takers
+    workers = set().union(*takers) if takers else set()
+    if len(workers) < 2 or any(len(threads) >= 2 for threads in takers):
+        return
+    raise CheckFailed(
+        "Every worker took a lock of its own: no lock was shared by two workers",
+        expected="one lock for the list, made once in download_with_workers and taken by "
+        "every worker",
+        got=f"{len(takers)} different locks taken by {len(workers)} workers, none of them by "
+        f"two workers ({run.setting()})",
+        hint="Create the lock once, next to the list, before you start the workers, and use "
+        "that same lock in every worker. A lock made inside the worker (or inside its loop) "
+        "is a new lock each time: it keeps nobody out.",
+    )
+
+
 def require_pool_files(ctx: Context, run: PoolRun) -> None:
     """result_{i}.txt holds the page of urls[i], i the index in the original list."""
     try:
@@ -464,7 +574,9 @@ def worker_count(ctx: Context) -> None:
 @check("Every URL on the list is downloaded exactly once", points=2, requires="R1")
 def each_once(ctx: Context) -> None:
     n, m = pool_size(ctx)
-    require_each_once(run_pool(ctx, seeded_urls(ctx, m), n))
+    run = run_pool(ctx, seeded_urls(ctx, m), n, watch_locks=True)
+    require_shared_lock(run)  # first: whether a private lock also loses a job is luck
+    require_each_once(run)
 
 
 @check("result_{i}.txt holds the page of URL i (its index in urls)", points=2, requires="R6")
