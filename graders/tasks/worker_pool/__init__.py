@@ -15,6 +15,8 @@ Everything is observed, never guessed:
   shared list the idle workers take them;
 - forced interleaving with `stall_last_pop` holds the worker about to pop the last job until
   a second worker reaches the list too, so a check-then-pop outside the lock fails every run;
+  `LockTurns` makes a worker that let go of the lock wait for another worker's turn at it, so
+  a job found under the lock but taken after it (an index, say) is found twice, every run;
 - `LockUse` notes which worker took which lock: a lock no two workers ever take is not the
   shared lock of R1, however the run went;
 - `ctx.call` notes the threads still running at the moment download_with_workers returns.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +53,7 @@ from graders.tasks.named_workers import requests_by_thread, with_hint
 # Captured at import: learner code may monkeypatch these while a check runs.
 _current_thread = threading.current_thread
 _main_thread = threading.main_thread
+_clock = time.perf_counter
 
 REQUIREMENTS = {
     "R1": "One list of jobs and one lock, shared by every worker: each job is taken by one "
@@ -127,13 +131,17 @@ def _codes(owners: Iterable[type], names: Iterable[str]) -> frozenset[CodeType]:
     )
 
 
-# The Python-level acquire and `with` entry of every lock a learner may take: the wait-for
-# graph's tracked locks (what threading.Lock() is while a check runs, see graders.kit.waitfor),
-# a Condition, a Semaphore. A C lock's `with` block calls no method a profiler sees.
+# The Python-level acquire/`with` entry and release/`with` exit of every lock a learner may
+# take: the wait-for graph's tracked locks (what threading.Lock() is while a check runs, see
+# graders.kit.waitfor), a Condition, a Semaphore. A C lock's `with` block calls no method a
+# profiler sees.
 _ACQUIRES = _codes(
     (TrackedLock, TrackedRLock, threading.Condition, threading.Semaphore), ("acquire", "__enter__")
 )
+_RELEASES = _codes((TrackedLock, TrackedRLock), ("release", "__exit__"))
 _C_LOCKS = (type(threading.Lock()), type(threading.RLock()))
+TURN_TIMEOUT = 2.0  # longest a worker waits for another worker's turn at the lock
+TURN_POLL = 0.01  # how often a waiting worker looks whether the others are still alive
 
 
 class LockUse:
@@ -188,6 +196,73 @@ class LockUse:
                 {t for t in who if t is not _main_thread()} for _, who in self._takers.values()
             ]
         return [takers for takers in found if takers]
+
+
+class LockTurns:
+    """Workers take turns at the lock: after letting go of a lock in the learner's code, a
+    worker waits until another worker lets go of one too (or no other worker is alive, or
+    TURN_TIMEOUT passes, after which nobody waits any more).
+
+    So whatever a worker found out while it held the lock, another worker holds the lock
+    before it acts on it: a worker that checks for a job under the lock but takes it after
+    letting go has a second worker find the same last job, in every run (an index taken
+    outside the lock as much as a pop). Code that checks and takes under the lock only pays a
+    handoff per job. Seen by a profile hook (graders.kit.tracehooks) on the tracked locks'
+    release, a Python call (see _RELEASES).
+    """
+
+    def __init__(self, files: Iterable[str], timeout: float = TURN_TIMEOUT) -> None:
+        self._files = _spellings(files)
+        self.timeout = timeout
+        self._cond = threading.Condition(threading.Lock())
+        self._releases: list[threading.Thread] = []
+        self._workers: set[threading.Thread] = set()
+        self._given_up = False
+        self._active = False
+
+    def __enter__(self) -> LockTurns:
+        self._active = True
+        tracehooks.setprofile_new_threads(self._profile)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        tracehooks.setprofile_new_threads(None)
+        with self._cond:
+            self._active = False
+            self._cond.notify_all()
+
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if not self._active:
+            tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
+            return
+        if event != "return" or frame.f_code not in _RELEASES:
+            return
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename in self._files:
+            self._released(_current_thread())
+
+    def _released(self, me: threading.Thread) -> None:
+        """Note a release by `me`, then wait for another worker's (bounded)."""
+        with self._cond:
+            self._workers.add(me)
+            mine = len(self._releases)
+            self._releases.append(me)
+            self._cond.notify_all()
+            end = _clock() + self.timeout
+            while not self._turned(me, mine):
+                if _clock() >= end:
+                    self._given_up = True
+                    self._cond.notify_all()
+                    return
+                self._cond.wait(TURN_POLL)  # also to see other workers end
+
+    def _turned(self, me: threading.Thread, mine: int) -> bool:
+        return (
+            self._given_up
+            or not self._active
+            or any(t is not me for t in self._releases[mine + 1 :])
+            or not any(t.is_alive() for t in self._workers if t is not me)
+        )
 
 
 class HeldFixture(HttpFixture):
@@ -296,6 +371,7 @@ def run_pool(
     hold: bool = False,
     count_threads: bool = False,
     watch_locks: bool = False,
+    turns: bool = False,
 ) -> PoolRun:
     """Call download_with_workers (through ctx.call, on a copy of the list) and observe it.
 
@@ -303,8 +379,9 @@ def run_pool(
     does so again for every round. `forced`: under forced interleaving that stalls the last
     pop. `hold`: the first request waits until every other job is answered (the first wave's
     latch then counts the others only). `count_threads`: note the threads the learner's code
-    starts. `watch_locks`: note which workers take which lock (LockUse). A worker that dies
-    fails the check here.
+    starts. `watch_locks`: note which workers take which lock (LockUse). `turns`: workers take
+    turns at the lock (LockTurns; with no latch, which would wait for a worker held there). A
+    worker that dies fails the check here.
     """
     urls = list(urls)
     mod, out_dir = ctx.load(), ctx.tmp_dir()
@@ -337,6 +414,8 @@ def run_pool(
                 )
             )
         locks = stack.enter_context(LockUse(ctx.files)) if watch_locks else None
+        if turns:
+            stack.enter_context(LockTurns(ctx.files))
         _call(ctx, run, mod.download_with_workers)
     if locks is not None:
         run.lock_takers = locks.worker_takers()
@@ -603,8 +682,11 @@ def in_flight(ctx: Context) -> None:
 )
 def pop_safe(ctx: Context) -> None:
     n, m = pool_size(ctx)
-    run = run_pool(ctx, seeded_urls(ctx, m), n, latch="waves", latency=0.01, forced=True)
-    require_each_once(run)
+    urls = seeded_urls(ctx, m)
+    require_each_once(run_pool(ctx, urls, n, latch="waves", latency=0.01, forced=True))
+    # the last-pop stall sees a list.pop; taking turns at the lock catches any other way of
+    # acting on a job left after letting go of the lock (an index, a peek then a pop)
+    require_each_once(run_pool(ctx, urls, n, latch=None, latency=0.01, turns=True))
 
 
 @check(
