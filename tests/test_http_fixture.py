@@ -278,3 +278,96 @@ def test_exit_releases_requests_held_at_the_latch() -> None:
     assert not thread.is_alive()
     assert [g.reason for g in http.latch_groups] == ["closed"]
     assert not http.latch_filled
+
+
+# ----------------------------------------------------------------- the latch sees quiet
+
+
+def start_then_join(target: Callable[..., object], args_list: list[tuple[object, ...]]) -> None:
+    """Start every thread, then join them without a time limit (a join the graph sees)."""
+    threads = [threading.Thread(target=target, args=args) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def join_each_at_once(target: Callable[..., object], args_list: list[tuple[object, ...]]) -> None:
+    """The classic mistake: join each thread right after starting it."""
+    for args in args_list:
+        t = threading.Thread(target=target, args=args)
+        t.start()
+        t.join()
+
+
+def sequential(urls: list[str]) -> None:
+    for u in urls:
+        fetch(u)
+
+
+def fetch_in_lock(lock: threading.Lock, url: str) -> None:
+    with lock:
+        fetch(url)
+
+
+def late_fetch(delay: float, url: str) -> None:
+    time.sleep(delay)
+    fetch(url)
+
+
+def latched_under_graph(code: Callable[[], object], n: int = 4) -> tuple[HttpFixture, float]:
+    """Run `code` with a latch of n (timeout 5 s) while a wait-for graph watches this file."""
+    from graders.kit.waitfor import WaitGraph
+
+    with WaitGraph([__file__]), HttpFixture({u: "x" for u in URLS}) as http:
+        http.latch(n, timeout=5.0)
+        t0 = time.perf_counter()
+        code()
+        elapsed = time.perf_counter() - t0
+    return http, elapsed
+
+
+def test_latch_releases_sequential_code_once_nothing_else_can_arrive() -> None:
+    http, elapsed = latched_under_graph(lambda: sequential(URLS[:4]))
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(1, "quiet")]
+    assert not http.latch_filled and http.peak_in_flight == 1
+    assert elapsed < 2.5  # two looks, not the 5 s timeout
+
+
+def test_latch_releases_threads_joined_one_by_one_once_the_caller_waits() -> None:
+    http, elapsed = latched_under_graph(lambda: join_each_at_once(fetch, [(u,) for u in URLS[:4]]))
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(1, "quiet")]
+    assert elapsed < 2.5
+
+
+def test_latch_releases_threads_queued_on_a_lock_the_held_one_has() -> None:
+    def code() -> None:
+        lock = threading.Lock()  # made while the graph watches, as a learner's would be
+        start_then_join(fetch_in_lock, [(lock, u) for u in URLS[:4]])
+
+    http, elapsed = latched_under_graph(code)
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(1, "quiet")]
+    assert elapsed < 2.5
+
+
+def test_latch_waits_for_threads_that_can_still_arrive() -> None:
+    """Late threads are running, never quiet: the latch fills (a slow machine is not a fail)."""
+    http, _ = latched_under_graph(
+        lambda: start_then_join(late_fetch, [(0.1 * i, u) for i, u in enumerate(URLS[:4])])
+    )
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(4, "filled")]
+
+
+@pytest.mark.parametrize(("answers", "reason"), [([7, 7], "quiet"), ([None, None], "timeout")])
+def test_latch_releases_after_two_equal_quiet_looks(answers: list[int | None], reason: str) -> None:
+    looks: list[int] = []
+
+    def quiet(held: Iterable[threading.Thread]) -> int | None:
+        looks.append(len(list(held)))
+        return answers[min(len(looks), len(answers)) - 1]
+
+    with HttpFixture({URLS[0]: "x"}) as http:
+        http.latch(2, timeout=0.5, quiet=quiet)
+        fetch(URLS[0])
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(1, reason)]
+    assert looks[:2] == [1, 1]

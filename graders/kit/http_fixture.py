@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ import requests
 import requests_mock
 from requests.models import PreparedRequest
 from requests_mock.exceptions import NoMockAddress
+
+from graders.kit import waitfor
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from requests.adapters import BaseAdapter
@@ -54,6 +56,11 @@ _current_thread: Callable[[], threading.Thread] = threading.current_thread
 _Lock = threading.Lock
 _Condition = threading.Condition
 _Local = threading.local
+
+# Is there no thread left that could still arrive, besides the held ones? A number that stays
+# the same while nothing moves, or None (graders.kit.waitfor.quiet).
+Quiet = Callable[[Iterable[threading.Thread]], "int | None"]
+QUIET_LOOK = 0.02  # seconds between two looks at whether anyone else can still arrive
 
 _SCHEMES = ("http://", "https://")
 _MISSING = object()
@@ -76,8 +83,10 @@ class RequestRecord:
 class LatchGroup:
     """One group of requests the latch held and released together.
 
-    ``reason`` is ``"filled"`` (``target`` requests were held at once), ``"timeout"`` (the
-    timeout passed first: the learner's requests did not overlap enough), or ``"closed"``
+    ``reason`` is ``"filled"`` (``target`` requests were held at once), ``"quiet"`` (no thread
+    that could still make a request was left: every other one had finished or waited on the
+    held ones), ``"timeout"`` (the timeout passed first: the learner's requests did not
+    overlap enough, or waited on something the wait-for graph cannot see), or ``"closed"``
     (the fixture was exited, reset or re-latched while requests were held).
     """
 
@@ -145,9 +154,13 @@ class _Group:
     target: int
     opened: float
     deadline: float
+    quiet: Quiet | None
+    watcher: threading.Thread  # the first arrival: it alone looks whether all is quiet
     held: int = 0
+    threads: list[threading.Thread] = field(default_factory=list)
     reason: str = ""
     released: float = 0.0
+    last_quiet: int | None = None
 
 
 @dataclass
@@ -158,6 +171,7 @@ class _LatchConfig:
     timeout: float
     waves: bool
     remaining: int | None  # requests still expected (waves only); None = unlimited
+    quiet: Quiet | None
 
 
 def _prepare_url(url: str) -> str:
@@ -348,14 +362,21 @@ class HttpFixture:
         timeout: float = 2.0,
         waves: bool = False,
         expected: int | None = None,
+        quiet: Quiet | None = waitfor.quiet,
     ) -> None:
         """Hold arriving requests until ``n`` are held at once, then release them together.
 
         This turns "did the learner's requests overlap?" into an observation that does not
         depend on the clock: the latch fills only if ``n`` requests are in flight together.
-        If ``timeout`` seconds pass after the group's first arrival, whoever is held is
-        released, the group is remembered as timed out, and the latch disarms (so a learner's
-        sequential code costs one timeout at most, and never hangs).
+        A group that cannot fill is released as soon as it is known: when ``quiet`` says, on
+        two looks QUIET_LOOK apart with nothing moving in between, that no thread besides the
+        held ones can still make a request (the learner's code waits on the held requests, or
+        is done); by default the check's wait-for graph decides (graders.kit.waitfor.quiet).
+        Otherwise, when ``timeout`` seconds pass after the group's first arrival. Either way
+        whoever is held is released, the group is remembered as not filled, and the latch
+        disarms (so sequential code costs two looks, and never hangs). The timeout is then
+        only for waits the graph cannot see, so it can be generous: a slow machine makes
+        threads late, never quiet.
 
         ``waves=False``: only the first group is latched; later requests pass freely.
         ``waves=True``: keep latching groups of ``min(n, requests still expected)``; requires
@@ -376,7 +397,7 @@ class HttpFixture:
             raise ValueError(f"expected must be >= 0, got {expected}")
         with self._lock:
             self._close_group("closed")
-            self._latch = _LatchConfig(n, timeout, waves, expected)
+            self._latch = _LatchConfig(n, timeout, waves, expected, quiet)
 
     @property
     def latch_filled(self) -> bool:
@@ -456,12 +477,29 @@ class HttpFixture:
             group = self._join_group()
             if group is None:
                 return
+            me = _current_thread()
             while not group.reason:
                 left = group.deadline - _clock()
                 if left <= 0:
                     self._close_group("timeout")
                     break
-                self._cond.wait(left)
+                if group.quiet is None or group.watcher is not me:
+                    self._cond.wait(left)
+                    continue
+                self._cond.wait(min(left, QUIET_LOOK))
+                if not group.reason:
+                    self._look_quiet(group)
+
+    def _look_quiet(self, group: _Group) -> None:
+        """Release the group if nobody else could arrive, twice in a row. Lock held."""
+        assert group.quiet is not None
+        try:
+            now = group.quiet(group.threads)
+        except Exception:  # noqa: BLE001 - no answer is never a release: the timeout stands
+            now = None
+        if now is not None and now == group.last_quiet:
+            self._close_group("quiet")
+        group.last_quiet = now
 
     def _join_group(self) -> _Group | None:
         """Add the caller to the current group; release it if now full. Lock held.
@@ -477,9 +515,12 @@ class HttpFixture:
                 self._latch = None
                 return None
             now = _clock()
-            self._group = _Group(target=target, opened=now, deadline=now + latch.timeout)
+            self._group = _Group(
+                target, now, now + latch.timeout, latch.quiet, watcher=_current_thread()
+            )
         group = self._group
         group.held += 1
+        group.threads.append(_current_thread())
         if latch.remaining is not None:
             latch.remaining -= 1
         if group.held >= group.target:

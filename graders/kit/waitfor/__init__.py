@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import threading
 import time
 from collections.abc import Iterable
 
@@ -29,7 +30,7 @@ from graders.kit.feedback import CheckFailed
 from graders.kit.waitfor import tracked
 from graders.kit.waitfor.graph import Graph
 
-__all__ = ["ENV_SWITCH", "WaitGraph"]
+__all__ = ["ENV_SWITCH", "WaitGraph", "quiet"]
 
 ENV_SWITCH = "THREADKIT_WAITFOR"
 LOOK = 0.04  # seconds between two looks of the watchdog
@@ -85,6 +86,16 @@ class WaitGraph:
             return waits_now(graph)
         except Exception:  # noqa: BLE001 - a nicety: the timeout report stands without it
             return []
+
+
+def quiet(held: Iterable[threading.Thread]) -> int | None:
+    """Whether no thread of the running check other than `held` can still go on (see
+    Graph.quiet): a number that stays the same while nothing moves, or None. Always None when
+    no wait-for graph is active (outside a check, or with THREADKIT_WAITFOR=0)."""
+    graph = _Watchdog._graph
+    if graph is None or graph.closed:
+        return None
+    return graph.quiet(held)
 
 
 def _let_stopped_threads_end(graph: Graph) -> None:

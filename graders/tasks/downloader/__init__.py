@@ -35,7 +35,8 @@ _get_ident = threading.get_ident
 _getframe = sys._getframe
 
 N_URLS = 5
-LATCH_TIMEOUT = 1.5
+LATCH_TIMEOUT = 4.0  # only for waits the wait-for graph cannot see: a latch that cannot fill is
+# released as soon as nobody else can arrive (graders.kit.http_fixture, quiet)
 
 REQUIREMENTS = {
     "R1": "download_threaded downloads each URL once, in a thread of its own: one thread per "
