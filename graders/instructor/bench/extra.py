@@ -32,7 +32,8 @@ def nbgrader_autograde(kit: Kit, inputs: Inputs, work: Path, settings: Settings)
     cmd = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
     sample = run_timed(cmd + ["--student", STUDENT], cwd=course, env=_nb_env(kit), timeout=1800)
     graded = sorted(p.name for p in (course / "autograded" / STUDENT / ASSIGNMENT).glob("*.ipynb"))
-    ok = sample.code == 0 and len(graded) == len(TASKS)
+    tasks = [task for task in TASKS if kit.grades(task.module)]
+    ok = sample.code == 0 and len(graded) == len(tasks)
     return Measurement([sample.wall], [sample.cpu], graded, ok)
 
 
@@ -55,7 +56,7 @@ def _course(kit: Kit, inputs: Inputs, course: Path) -> None:
         subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
     folder = course / "submitted" / STUDENT / ASSIGNMENT
     folder.mkdir(parents=True)
-    for task in TASKS:
+    for task in (task for task in TASKS if kit.grades(task.module)):
         nb = nbformat.read(course / "release" / ASSIGNMENT / f"{task.id}.ipynb", as_version=4)
         for cell in nb.cells:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"{task.id}-code":

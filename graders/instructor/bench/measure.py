@@ -30,6 +30,10 @@ class Kit:
         """`python -m graders ARGS` for this checkout (its own graders/, this interpreter)."""
         return [sys.executable, "-m", "graders", *args]
 
+    def grades(self, module: str) -> bool:
+        """Whether this checkout has the task of `module` (an older one may have fewer)."""
+        return (self.root / "exercises" / module).is_file()
+
     def env(self, **extra: str) -> dict[str, str]:
         """This checkout first on the path, output unbuffered, a fixed terminal width."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}

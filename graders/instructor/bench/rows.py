@@ -109,13 +109,14 @@ def watch_task(kit: Kit, inputs: Inputs, work: Path, settings: Settings) -> Meas
     folder = work / "watched"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(inputs.solutions, folder)
+    tasks = [task for task in TASKS if kit.grades(task.module)]
     args = ["watch", "--submission", str(folder), "--interval", "0.05"]
-    cmd = kit.command(*args, "--max-runs", str(len(TASKS)))
+    cmd = kit.command(*args, "--max-runs", str(len(tasks)))
     cpu = children_cpu()
     with _Lines(cmd, kit) as lines:
         lines.wait_for("Watching", 300)
         values, verdict = [], []
-        for n, task in enumerate(TASKS):
+        for n, task in enumerate(tasks):
             path = folder / task.module
             start = time.perf_counter()
             path.write_text(path.read_text() + f"\n# saved by the bench ({n})\n")
@@ -123,7 +124,7 @@ def watch_task(kit: Kit, inputs: Inputs, work: Path, settings: Settings) -> Meas
             line = lines.wait_for((f" {task.id} ",), 60)  # its row in the table: its verdict
             values.append(time.perf_counter() - start)
             verdict.append("✓" in line)
-    cpu_each = (children_cpu() - cpu) / len(TASKS)
+    cpu_each = (children_cpu() - cpu) / len(tasks)
     return Measurement(values, [cpu_each], verdict, all(verdict), "CPU: the whole session / tasks")
 
 
