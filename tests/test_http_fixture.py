@@ -362,12 +362,12 @@ def test_latch_waits_for_threads_that_can_still_arrive() -> None:
 def test_latch_releases_after_two_equal_quiet_looks(answers: list[int | None], reason: str) -> None:
     looks: list[int] = []
 
-    def quiet(held: Iterable[threading.Thread]) -> int | None:
-        looks.append(len(list(held)))
+    def quiet() -> int | None:
+        looks.append(len(looks))
         return answers[min(len(looks), len(answers)) - 1]
 
     with HttpFixture({URLS[0]: "x"}) as http:
         http.latch(2, timeout=0.5, quiet=quiet)
         fetch(URLS[0])
     assert [(g.held, g.reason) for g in http.latch_groups] == [(1, reason)]
-    assert looks[:2] == [1, 1]
+    assert len(looks) >= 2

@@ -448,6 +448,36 @@ def test_correct_pools_pass_with_stall(tmp_path: Path, thread_errors: list, func
         assert time.perf_counter() - started < 2.0
 
 
+def _run_pool_under_graph(module: ModuleType, path: Path, func: str, seed: int):
+    """The pool under the wait-for graph (as in a check), with a stall timeout never reached."""
+    from graders.kit.waitfor import WaitGraph
+
+    with WaitGraph([path]):
+        with ForcedInterleaving([path], seed=seed, stall_last_pop=True, stall_timeout=5.0) as fi:
+            started = time.perf_counter()
+            results = getattr(module, func)(URLS)
+            return fi, results, time.perf_counter() - started
+
+
+def test_stall_ends_at_once_when_no_other_thread_can_come(tmp_path: Path, thread_errors) -> None:
+    """A correct pool: the other workers wait on the lock the stalled one holds, so the graph
+    sees nobody can come, and the stall ends after two looks instead of its timeout."""
+    module, path = load(tmp_path, POOLS)
+    fi, results, seconds = _run_pool_under_graph(module, path, "locked", seed=0)
+    assert results == {i: u.upper() for i, u in enumerate(URLS)} and thread_errors == []
+    assert (fi.stall_quiets, fi.stall_timeouts, fi.stall_pairs) == (1, 0, 0)
+    assert seconds < 2.5  # half the stall timeout
+
+
+def test_quiet_never_ends_a_stall_a_second_thread_can_reach(tmp_path: Path, thread_errors) -> None:
+    module, path = load(tmp_path, POOLS)
+    for seed in range(3):
+        thread_errors.clear()
+        fi, _, seconds = _run_pool_under_graph(module, path, "check_outside_lock", seed)
+        assert IndexError in thread_errors, f"seed {seed}: the race did not show"
+        assert fi.stall_timeouts == 0 and seconds < 2.5  # paired, or quiet: never the timeout
+
+
 def test_stall_times_out_when_no_second_thread_comes(tmp_path: Path) -> None:
     module, path = load(tmp_path, LINGER)
     stop = threading.Event()

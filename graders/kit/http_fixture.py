@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from requests.models import PreparedRequest
 from requests_mock.exceptions import NoMockAddress
 
 from graders.kit import waitfor
+from graders.kit.waitfor import QUIET_LOOK, Quiet, Stillness, held_by_kit
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from requests.adapters import BaseAdapter
@@ -56,11 +57,6 @@ _current_thread: Callable[[], threading.Thread] = threading.current_thread
 _Lock = threading.Lock
 _Condition = threading.Condition
 _Local = threading.local
-
-# Is there no thread left that could still arrive, besides the held ones? A number that stays
-# the same while nothing moves, or None (graders.kit.waitfor.quiet).
-Quiet = Callable[[Iterable[threading.Thread]], "int | None"]
-QUIET_LOOK = 0.02  # seconds between two looks at whether anyone else can still arrive
 
 _SCHEMES = ("http://", "https://")
 _MISSING = object()
@@ -154,13 +150,11 @@ class _Group:
     target: int
     opened: float
     deadline: float
-    quiet: Quiet | None
+    stillness: Stillness | None
     watcher: threading.Thread  # the first arrival: it alone looks whether all is quiet
     held: int = 0
-    threads: list[threading.Thread] = field(default_factory=list)
     reason: str = ""
     released: float = 0.0
-    last_quiet: int | None = None
 
 
 @dataclass
@@ -370,8 +364,9 @@ class HttpFixture:
         depend on the clock: the latch fills only if ``n`` requests are in flight together.
         A group that cannot fill is released as soon as it is known: when ``quiet`` says, on
         two looks QUIET_LOOK apart with nothing moving in between, that no thread besides the
-        held ones can still make a request (the learner's code waits on the held requests, or
-        is done); by default the check's wait-for graph decides (graders.kit.waitfor.quiet).
+        ones the kit holds can still make a request (the learner's code waits on the held
+        requests, or is done); by default the check's wait-for graph decides
+        (graders.kit.waitfor.quiet).
         Otherwise, when ``timeout`` seconds pass after the group's first arrival. Either way
         whoever is held is released, the group is remembered as not filled, and the latch
         disarms (so sequential code costs two looks, and never hangs). The timeout is then
@@ -478,28 +473,18 @@ class HttpFixture:
             if group is None:
                 return
             me = _current_thread()
-            while not group.reason:
-                left = group.deadline - _clock()
-                if left <= 0:
-                    self._close_group("timeout")
-                    break
-                if group.quiet is None or group.watcher is not me:
-                    self._cond.wait(left)
-                    continue
-                self._cond.wait(min(left, QUIET_LOOK))
-                if not group.reason:
-                    self._look_quiet(group)
-
-    def _look_quiet(self, group: _Group) -> None:
-        """Release the group if nobody else could arrive, twice in a row. Lock held."""
-        assert group.quiet is not None
-        try:
-            now = group.quiet(group.threads)
-        except Exception:  # noqa: BLE001 - no answer is never a release: the timeout stands
-            now = None
-        if now is not None and now == group.last_quiet:
-            self._close_group("quiet")
-        group.last_quiet = now
+            with held_by_kit():
+                while not group.reason:
+                    left = group.deadline - _clock()
+                    if left <= 0:
+                        self._close_group("timeout")
+                        break
+                    if group.stillness is None or group.watcher is not me:
+                        self._cond.wait(left)
+                        continue
+                    self._cond.wait(min(left, QUIET_LOOK))
+                    if not group.reason and group.stillness.settled():
+                        self._close_group("quiet")
 
     def _join_group(self) -> _Group | None:
         """Add the caller to the current group; release it if now full. Lock held.
@@ -515,12 +500,12 @@ class HttpFixture:
                 self._latch = None
                 return None
             now = _clock()
+            stillness = Stillness(latch.quiet) if latch.quiet is not None else None
             self._group = _Group(
-                target, now, now + latch.timeout, latch.quiet, watcher=_current_thread()
+                target, now, now + latch.timeout, stillness, watcher=_current_thread()
             )
         group = self._group
         group.held += 1
-        group.threads.append(_current_thread())
         if latch.remaining is not None:
             latch.remaining -= 1
         if group.held >= group.target:

@@ -13,14 +13,18 @@ fact 1).
    which thread read what, who wrote in between, and which line overwrote it.
 3. **Stalling the last pop.** A profile hook sees ``list.pop``/``deque.pop(left)`` called from
    learner code on a container holding exactly one item and holds that thread until a second
-   thread arrives at the same pop (or ``stall_timeout`` passes), which turns an unlocked
-   check-then-pop into an ``IndexError`` every run (docs/design.md, fact 4).
+   thread arrives at the same pop, which turns an unlocked check-then-pop into an
+   ``IndexError`` every run (docs/design.md, fact 4). A correct pool never sends a second
+   thread: the stall ends as soon as ``quiet`` (the wait-for graph) shows that no other thread
+   can come (they wait on the lock the stalled one holds, or are done), else after
+   ``stall_timeout``.
 4. **Holding new threads.** Threads started from learner code do not run their first learner
    frame until the thread that entered the block waits (join, ``Event.wait``, futures, sleep,
    ...) or returns from learner code, which exposes late binding in ``lambda: f(url)``.
 
-Only the standard library is used (and graders.kit.tracehooks, which installs the hooks, and
-graders.kit.feedback, for the record a lost update becomes: ``LostUpdate.race()``), and the
+Only the standard library is used (and graders.kit.tracehooks, which installs the hooks,
+graders.kit.feedback, for the record a lost update becomes: ``LostUpdate.race()``, and
+graders.kit.waitfor's ``quiet``, which ends a stall no thread can answer), and the
 functions it relies on are captured at import time because learner code may monkeypatch
 ``time`` or ``threading`` later.
 """
@@ -45,7 +49,7 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
-from graders.kit import tracehooks
+from graders.kit import tracehooks, waitfor
 from graders.kit.feedback import Action, Race, RaceStep
 
 __all__ = ["Access", "ForcedInterleaving", "LostUpdate"]
@@ -316,6 +320,7 @@ class ForcedInterleaving:
         stall_last_pop: bool = False,
         hold_new_threads: bool = False,
         stall_timeout: float = 1.0,
+        quiet: waitfor.Quiet | None = waitfor.quiet,
     ) -> None:
         if not 0.0 <= yield_probability <= 1.0:
             raise ValueError(f"yield_probability must be in [0, 1], got {yield_probability!r}")
@@ -326,12 +331,14 @@ class ForcedInterleaving:
         self.stall_last_pop = stall_last_pop
         self.hold_new_threads = hold_new_threads
         self.stall_timeout = float(stall_timeout)
+        self._quiet = quiet
         self._files = _normalize_files(files)
         self._watched = frozenset(watch_globals)
         self._need_opcodes = self.yield_probability > 0 or bool(self._watched)
         # Counters a grader may read for its report (stall/hold ones change under _cond).
         self.stall_pairs = 0  # stalls released by a second thread arriving at the same pop
         self.stall_timeouts = 0  # stalls released by the timeout
+        self.stall_quiets = 0  # stalls released because no other thread could come
         self.hold_timeouts = 0  # held threads released by the safety valve
         self.accesses_seen = 0  # all watched accesses, also those past the recording limit
         self._lock = _Lock()  # guards _states and _start_epochs
@@ -686,12 +693,41 @@ class ForcedInterleaving:
                 return
             gate = _Gate(obj)
             self._gates[key] = gate
-            self._cond.wait_for(lambda: gate.released or self._closing, self.stall_timeout)
+            quiet = self._wait_at_gate(gate)
             if self._gates.get(key) is gate:
                 del self._gates[key]
             if not gate.released and not self._closing:
-                self.stall_timeouts += 1
+                if quiet:
+                    self.stall_quiets += 1
+                else:
+                    self.stall_timeouts += 1
                 self._timed_out[key] = obj  # keeps obj alive so its id is not reused
+
+    def _wait_at_gate(self, gate: _Gate) -> bool:
+        """Wait (with _cond held) until a second thread opens the gate, the block closes, no
+        other thread can come (True), or stall_timeout passes. Quiet is asked with _cond
+        let go: the wait-for graph takes locks of its own."""
+        end = _perf_counter() + self.stall_timeout
+        stillness = waitfor.Stillness(self._quiet) if self._quiet is not None else None
+        with waitfor.held_by_kit():
+            while not (gate.released or self._closing):
+                left = end - _perf_counter()
+                if left <= 0:
+                    return False
+                if stillness is None:
+                    self._cond.wait(left)
+                    continue
+                self._cond.wait(min(left, waitfor.QUIET_LOOK))
+                if gate.released or self._closing:
+                    break
+                self._cond.release()
+                try:
+                    still = stillness.settled()
+                finally:
+                    self._cond.acquire()
+                if still and not gate.released:
+                    return True
+        return False
 
     def _others_alive(self, me: threading.Thread) -> bool:
         """Is another thread that ran learner code in this block still alive?"""

@@ -287,10 +287,10 @@ class Graph:
         """None while some thread of the check other than `held` can still go on; else the
         graph's progress (two looks that return the same number saw nothing move between them).
 
-        `held` wait for an arrival the kit holds (an HTTP latch), which only a thread that can
-        go on could make: so every learner thread has finished, is held, or waits on something
-        only held or stuck threads can end. The HTTP fixture's latch releases its group then
-        instead of at its time limit (graders.kit.http_fixture).
+        `held` are held by the kit (an HTTP latch, a stalled pop) until another thread comes,
+        which only a thread that can go on could do: so quiet means every learner thread has
+        finished, is held, or waits on something only held or stuck threads can end. The kit's
+        holds then end at once instead of at their time limits (graders.kit.waitfor.quiet).
         """
         progress, waits = self.waiting()
         waits |= {t: Wait("latch", None, NO_SITE, "latch") for t in held}
