@@ -33,6 +33,7 @@ from random import Random
 from types import ModuleType, TracebackType
 from typing import Any
 
+from graders.kit import waitfor
 from graders.kit.checks import Context, check
 from graders.kit.feedback import CheckFailed, Location, describe_exception, location
 from graders.kit.interleave import ForcedInterleaving
@@ -359,20 +360,25 @@ class LockWatch:
             self._waiting[me] = Wait(me, lock, line)
         self._changed.notify_all()
         try:
-            while lock.owner is not None:
-                self._raise_if_halted()
-                if end is None:
-                    self._find_stuck(me)
-                    lock.freed.wait(POLL)
-                    continue
-                left = end - _clock()
-                if left <= 0:
-                    return False
-                lock.freed.wait(left)
-            return True
+            with waitfor.held_by_kit():  # a waiter of the checks' locks: the graph cannot see it
+                return self._wait_for_owner(lock, me, end)
         finally:
             self._blocked.discard(me)
             self._waiting.pop(me, None)
+
+    def _wait_for_owner(self, lock: WatchedLock, me: threading.Thread, end: float | None) -> bool:
+        """Wait (mutex held) until `lock` is free: True, or False when `end` passes first."""
+        while lock.owner is not None:
+            self._raise_if_halted()
+            if end is None:
+                self._find_stuck(me)
+                lock.freed.wait(POLL)
+                continue
+            left = end - _clock()
+            if left <= 0:
+                return False
+            lock.freed.wait(left)
+        return True
 
     def _find_stuck(self, me: threading.Thread) -> None:
         """Follow holder -> the lock it waits for -> its holder ... from `me`'s wait."""
@@ -442,17 +448,34 @@ class LockWatch:
     def _meet(self) -> None:
         """The overlap latch: wait inside the locks until `overlap` threads are inside.
 
-        Given up only when OVERLAP_LIMIT passes with no new thread coming in: a run that
-        keeps starting threads on a slow machine is still making its way there.
+        Given up as soon as no other thread can come in (the wait-for graph: the others wait
+        on these, or are done; the first thread inside looks), else when OVERLAP_LIMIT passes
+        with no new thread coming in: a run that keeps starting threads on a slow machine is
+        still making its way there.
         """
         self._last_in = _clock()
-        while not (self._overlap_over or self._halted()):
-            left = self._last_in + OVERLAP_LIMIT - _clock()
-            if len(self._inside) >= self._overlap or left <= 0:
-                self._overlap_over = True  # met, or given up: later threads run straight on
-                self._changed.notify_all()
-                return
-            self._changed.wait(left)
+        watcher = len(self._inside) == 1
+        stillness = waitfor.Stillness(waitfor.quiet)
+        with waitfor.held_by_kit():
+            while not (self._overlap_over or self._halted()):
+                left = self._last_in + OVERLAP_LIMIT - _clock()
+                if (
+                    len(self._inside) >= self._overlap
+                    or left <= 0
+                    or (watcher and self._quiet(stillness))
+                ):
+                    self._overlap_over = True  # met, or given up: later threads run straight on
+                    self._changed.notify_all()
+                    return
+                self._changed.wait(min(left, waitfor.QUIET_LOOK) if watcher else left)
+
+    def _quiet(self, stillness: waitfor.Stillness) -> bool:
+        """Whether no thread can come in any more, asked with the mutex let go."""
+        self._changed.release()
+        try:
+            return stillness.settled()
+        finally:
+            self._changed.acquire()
 
 
 def learner_line(files: frozenset[str]) -> int:
