@@ -37,7 +37,7 @@ from requests.models import PreparedRequest
 from requests_mock.exceptions import NoMockAddress
 
 from graders.kit import waitfor
-from graders.kit.waitfor import QUIET_LOOK, Quiet, Stillness, held_by_kit
+from graders.kit.waitfor import Quiet, wait_quietly
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from requests.adapters import BaseAdapter
@@ -150,7 +150,7 @@ class _Group:
     target: int
     opened: float
     deadline: float
-    stillness: Stillness | None
+    quiet: Quiet | None
     watcher: threading.Thread  # the first arrival: it alone looks whether all is quiet
     held: int = 0
     reason: str = ""
@@ -472,19 +472,12 @@ class HttpFixture:
             group = self._join_group()
             if group is None:
                 return
-            me = _current_thread()
-            with held_by_kit():
-                while not group.reason:
-                    left = group.deadline - _clock()
-                    if left <= 0:
-                        self._close_group("timeout")
-                        break
-                    if group.stillness is None or group.watcher is not me:
-                        self._cond.wait(left)
-                        continue
-                    self._cond.wait(min(left, QUIET_LOOK))
-                    if not group.reason and group.stillness.settled():
-                        self._close_group("quiet")
+            probe = group.quiet if group.watcher is _current_thread() else None
+            ended = wait_quietly(
+                self._cond, lambda: bool(group.reason), lambda: group.deadline, probe
+            )
+            if ended != "done":
+                self._close_group(ended)
 
     def _join_group(self) -> _Group | None:
         """Add the caller to the current group; release it if now full. Lock held.
@@ -500,9 +493,8 @@ class HttpFixture:
                 self._latch = None
                 return None
             now = _clock()
-            stillness = Stillness(latch.quiet) if latch.quiet is not None else None
             self._group = _Group(
-                target, now, now + latch.timeout, stillness, watcher=_current_thread()
+                target, now, now + latch.timeout, latch.quiet, watcher=_current_thread()
             )
         group = self._group
         group.held += 1

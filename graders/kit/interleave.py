@@ -320,7 +320,7 @@ class ForcedInterleaving:
         stall_last_pop: bool = False,
         hold_new_threads: bool = False,
         stall_timeout: float = 1.0,
-        quiet: waitfor.Quiet | None = waitfor.quiet,
+        quiet: waitfor.Quiet | None = waitfor.quiet_alone,
     ) -> None:
         if not 0.0 <= yield_probability <= 1.0:
             raise ValueError(f"yield_probability must be in [0, 1], got {yield_probability!r}")
@@ -704,30 +704,13 @@ class ForcedInterleaving:
                 self._timed_out[key] = obj  # keeps obj alive so its id is not reused
 
     def _wait_at_gate(self, gate: _Gate) -> bool:
-        """Wait (with _cond held) until a second thread opens the gate, the block closes, no
-        other thread can come (True), or stall_timeout passes. Quiet is asked with _cond
-        let go: the wait-for graph takes locks of its own."""
+        """Wait (with _cond held) until a second thread opens the gate or the block closes,
+        or (True) no other thread can come; else until stall_timeout passes."""
         end = _perf_counter() + self.stall_timeout
-        stillness = waitfor.Stillness(self._quiet) if self._quiet is not None else None
-        with waitfor.held_by_kit():
-            while not (gate.released or self._closing):
-                left = end - _perf_counter()
-                if left <= 0:
-                    return False
-                if stillness is None:
-                    self._cond.wait(left)
-                    continue
-                self._cond.wait(min(left, waitfor.QUIET_LOOK))
-                if gate.released or self._closing:
-                    break
-                self._cond.release()
-                try:
-                    still = stillness.settled()
-                finally:
-                    self._cond.acquire()
-                if still and not gate.released:
-                    return True
-        return False
+        ended = waitfor.wait_quietly(
+            self._cond, lambda: gate.released or self._closing, lambda: end, self._quiet
+        )
+        return ended == "quiet"
 
     def _others_alive(self, me: threading.Thread) -> bool:
         """Is another thread that ran learner code in this block still alive?"""

@@ -21,24 +21,40 @@ still ends at the check's time limit (graders.kit.thread_watch.deadline).
 from __future__ import annotations
 
 import _thread
-import contextlib
 import os
-import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Iterable
 
 from graders.kit.feedback import CheckFailed
 from graders.kit.waitfor import tracked
 from graders.kit.waitfor.graph import Graph
+from graders.kit.waitfor.holds import (
+    QUIET_LOOK,
+    Quiet,
+    Stillness,
+    held_by_kit,
+    quiet,
+    quiet_alone,
+    wait_quietly,
+)
 
-__all__ = ["ENV_SWITCH", "QUIET_LOOK", "Quiet", "Stillness", "WaitGraph", "held_by_kit", "quiet"]
+__all__ = [
+    "ENV_SWITCH",
+    "QUIET_LOOK",
+    "Quiet",
+    "Stillness",
+    "WaitGraph",
+    "held_by_kit",
+    "quiet",
+    "quiet_alone",
+    "wait_quietly",
+]
 
 ENV_SWITCH = "THREADKIT_WAITFOR"
 LOOK = 0.04  # seconds between two looks of the watchdog
 STOP_GRACE = 1.0  # seconds the stopped threads get to end before the check reports
 _sleep = time.sleep
 _clock = time.perf_counter
-_current_thread = threading.current_thread  # captured: learner code may monkeypatch threading
 
 
 class WaitGraph:
@@ -88,59 +104,6 @@ class WaitGraph:
             return waits_now(graph)
         except Exception:  # noqa: BLE001 - a nicety: the timeout report stands without it
             return []
-
-
-# The kit's own holds (an HTTP latch, a stalled pop) ask whether any thread could still come
-# and end them. Quiet: a token that stays the same while nothing moves, or None (someone can).
-Quiet = Callable[[], "Hashable | None"]
-QUIET_LOOK = 0.02  # seconds between two looks of a hold at `quiet`
-_kit_held: dict[int, threading.Thread] = {}  # thread ident -> thread, while a kit hold has it
-_kit_held_lock = _thread.allocate_lock()
-
-
-@contextlib.contextmanager
-def held_by_kit() -> Iterator[None]:
-    """While the block runs, the calling thread is held by the kit (a latch, a stall): `quiet`
-    counts it as waiting for an arrival, whichever instrument asks."""
-    me = _current_thread()
-    with _kit_held_lock:
-        _kit_held[me.ident or 0] = me
-    try:
-        yield
-    finally:
-        with _kit_held_lock:
-            _kit_held.pop(me.ident or 0, None)
-
-
-def quiet() -> Hashable | None:
-    """Whether no thread of the running check can still go on, the ones the kit holds aside
-    (see Graph.quiet): a token that stays the same while nothing moves, or None. Always None
-    when no wait-for graph is active (outside a check, or with THREADKIT_WAITFOR=0)."""
-    graph = _Watchdog._graph
-    if graph is None or graph.closed:
-        return None
-    with _kit_held_lock:
-        held = dict(_kit_held)
-    progress = graph.quiet(held.values())
-    return None if progress is None else (progress, frozenset(held))
-
-
-class Stillness:
-    """Looks at a Quiet probe; settled once two looks in a row agree (nothing moved between
-    them). A probe that fails answers None: no answer never ends a hold."""
-
-    def __init__(self, probe: Quiet) -> None:
-        self.probe = probe
-        self.last: Hashable | None = None
-
-    def settled(self) -> bool:
-        try:
-            now = self.probe()
-        except Exception:  # noqa: BLE001 - the hold's time limit stands
-            now = None
-        still = now is not None and now == self.last
-        self.last = now
-        return still
 
 
 def _let_stopped_threads_end(graph: Graph) -> None:

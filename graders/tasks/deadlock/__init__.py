@@ -454,28 +454,15 @@ class LockWatch:
         still making its way there.
         """
         self._last_in = _clock()
-        watcher = len(self._inside) == 1
-        stillness = waitfor.Stillness(waitfor.quiet)
-        with waitfor.held_by_kit():
-            while not (self._overlap_over or self._halted()):
-                left = self._last_in + OVERLAP_LIMIT - _clock()
-                if (
-                    len(self._inside) >= self._overlap
-                    or left <= 0
-                    or (watcher and self._quiet(stillness))
-                ):
-                    self._overlap_over = True  # met, or given up: later threads run straight on
-                    self._changed.notify_all()
-                    return
-                self._changed.wait(min(left, waitfor.QUIET_LOOK) if watcher else left)
-
-    def _quiet(self, stillness: waitfor.Stillness) -> bool:
-        """Whether no thread can come in any more, asked with the mutex let go."""
-        self._changed.release()
-        try:
-            return stillness.settled()
-        finally:
-            self._changed.acquire()
+        probe = waitfor.quiet if len(self._inside) == 1 else None  # the first one in looks
+        waitfor.wait_quietly(
+            self._changed,
+            lambda: self._overlap_over or self._halted() or len(self._inside) >= self._overlap,
+            lambda: self._last_in + OVERLAP_LIMIT,
+            probe,
+        )
+        self._overlap_over = True  # met, or given up: later threads run straight on
+        self._changed.notify_all()
 
 
 def learner_line(files: frozenset[str]) -> int:
