@@ -201,7 +201,10 @@ class LockUse:
 class LockTurns:
     """Workers take turns at the lock: after letting go of a lock in the learner's code, a
     worker waits until another worker lets go of one too (or no other worker is alive, or
-    TURN_TIMEOUT passes, after which nobody waits any more).
+    TURN_TIMEOUT passes, after which nobody waits any more). The workers are the threads
+    that let go of a lock so far and every thread the learner's code started (`started`, from
+    graders.kit.thread_starts): so one worker cannot run through the list while the others
+    have not been scheduled yet, whatever the machine's load.
 
     So whatever a worker found out while it held the lock, another worker holds the lock
     before it acts on it: a worker that checks for a job under the lock but takes it after
@@ -211,8 +214,14 @@ class LockTurns:
     release, a Python call (see _RELEASES).
     """
 
-    def __init__(self, files: Iterable[str], timeout: float = TURN_TIMEOUT) -> None:
+    def __init__(
+        self,
+        files: Iterable[str],
+        started: Sequence[threading.Thread] = (),
+        timeout: float = TURN_TIMEOUT,
+    ) -> None:
         self._files = _spellings(files)
+        self._started = started  # grows while the block runs
         self.timeout = timeout
         self._cond = threading.Condition(threading.Lock())
         self._releases: list[threading.Thread] = []
@@ -261,7 +270,7 @@ class LockTurns:
             self._given_up
             or not self._active
             or any(t is not me for t in self._releases[mine + 1 :])
-            or not any(t.is_alive() for t in self._workers if t is not me)
+            or not any(t.is_alive() for t in self._workers.union(self._started) if t is not me)
         )
 
 
@@ -398,7 +407,7 @@ def run_pool(
     run = PoolRun(urls, n_workers, out_dir, http, [])
     # Counting lasts until the stray threads have settled: a thread the call left running may
     # start more threads after it returned.
-    counting = ThreadStarts(ctx.files) if count_threads else contextlib.nullcontext()
+    counting = ThreadStarts(ctx.files) if count_threads or turns else contextlib.nullcontext()
     with counting, _serving(ctx, http), contextlib.ExitStack() as stack:
         if isinstance(counting, ThreadStarts):
             run.threads = counting.threads
@@ -419,7 +428,7 @@ def run_pool(
             )
         locks = stack.enter_context(LockUse(ctx.files)) if watch_locks else None
         if turns:
-            stack.enter_context(LockTurns(ctx.files))
+            stack.enter_context(LockTurns(ctx.files, started=run.threads))
         _call(ctx, run, mod.download_with_workers)
     if locks is not None:
         run.lock_takers = locks.worker_takers()
