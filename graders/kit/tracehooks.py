@@ -30,11 +30,12 @@ import _thread
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
 __all__ = [
+    "file_spellings",
     "getprofile_new_threads",
     "gettrace_new_threads",
     "setprofile",
@@ -63,6 +64,16 @@ os.register_at_fork(after_in_child=install_lock._at_fork_reinit)  # type: ignore
 _for_new: dict[str, TraceFunc | None] = {"trace": None, "profile": None}
 _set_aside: dict[str, TraceFunc | None] = {"trace": None, "profile": None}
 failed_installs = 0  # new threads whose install raised anyway (then they run without it)
+
+
+def file_spellings(files: Iterable[str | os.PathLike[str]]) -> frozenset[str]:
+    """Every spelling of each path that may appear as a code object's co_filename (as given,
+    absolute, symlinks resolved): what a hook compares a frame's file with."""
+    names: set[str] = set()
+    for f in files:
+        path = os.fspath(f)
+        names.update({path, os.path.abspath(path), os.path.realpath(path)})
+    return frozenset(names)
 
 
 def settrace(func: TraceFunc | None) -> None:

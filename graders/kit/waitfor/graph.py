@@ -23,7 +23,6 @@ is never mistaken for one that cannot.
 from __future__ import annotations
 
 import _thread
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from graders.kit import tracehooks
 from graders.kit.feedback import CheckFailed, Feedback
 from graders.kit.waitfor.tracked import (
     _MAKERS,
@@ -97,7 +97,7 @@ class Graph:
     """The state of one check's learner locks and waits, and the stuck-thread decision."""
 
     def __init__(self, files: Iterable[str]) -> None:
-        self.files = _spellings(files)
+        self.files = tracehooks.file_spellings(files)
         self.closed = False
         self.progress = 0  # moves whenever a wait begins or ends, or a waiter is notified
         self.verdict: Feedback | None = None
@@ -369,14 +369,6 @@ def _can_go_on(
     if lock.reentrant or lock.scoped:
         return False  # only the holder can let go, and it is stuck (or gone)
     return anyone  # a plain Lock taken with acquire(): any thread may release it
-
-
-def _spellings(files: Iterable[str]) -> frozenset[str]:
-    names: set[str] = set()
-    for f in files:
-        path = os.fspath(f)
-        names.update({path, os.path.abspath(path), os.path.realpath(path)})
-    return frozenset(names)
 
 
 def _caller(depth: int) -> FrameType | None:

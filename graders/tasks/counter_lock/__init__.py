@@ -18,7 +18,6 @@ own behaviour, never from the clock:
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections import Counter
@@ -180,11 +179,6 @@ _TRACKED_RELEASES = frozenset(
 )
 
 
-def _spellings(files: Iterable[str]) -> frozenset[str]:
-    """Every spelling of each path that may appear as a code object's co_filename."""
-    return frozenset(name for f in files for name in (f, os.path.abspath(f), os.path.realpath(f)))
-
-
 class TurnTaking:
     """Threads inside increment that release a lock take turns; the order of releases is kept.
 
@@ -202,7 +196,7 @@ class TurnTaking:
         self.timeout = timeout
         self.releases: list[threading.Thread] = []  # who released a lock, in order
         self.interleaved = False  # some thread released, another did, then the first again
-        self._files = _spellings(files)
+        self._files = tracehooks.file_spellings(files)
         self._cond = threading.Condition(threading.Lock())
         self._inside: Counter[threading.Thread] = Counter()  # threads inside increment
         self._last: dict[threading.Thread, int] = {}  # a thread's latest index in releases

@@ -28,7 +28,6 @@ the URLs and their order, the bodies.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections import Counter
@@ -116,11 +115,6 @@ def seeded_urls(ctx: Context, m: int, label: str = "urls") -> list[str]:
 # ----------------------------------------------------------------- observing a run
 
 
-def _spellings(files: Iterable[str]) -> frozenset[str]:
-    """Every spelling of each path that may appear as a code object's co_filename."""
-    return frozenset(name for f in files for name in (f, os.path.abspath(f), os.path.realpath(f)))
-
-
 def _codes(owners: Iterable[type], names: Iterable[str]) -> frozenset[CodeType]:
     """The code objects of the Python-level methods `names` of the `owners` classes."""
     return frozenset(
@@ -154,7 +148,7 @@ class LockUse:
     """
 
     def __init__(self, files: Iterable[str]) -> None:
-        self._files = _spellings(files)
+        self._files = tracehooks.file_spellings(files)
         self._lock = threading.Lock()
         self._takers: dict[int, tuple[object, set[threading.Thread]]] = {}
         self._active = False
@@ -220,7 +214,7 @@ class LockTurns:
         started: Sequence[threading.Thread] = (),
         timeout: float = TURN_TIMEOUT,
     ) -> None:
-        self._files = _spellings(files)
+        self._files = tracehooks.file_spellings(files)
         self._started = started  # grows while the block runs
         self.timeout = timeout
         self._cond = threading.Condition(threading.Lock())
