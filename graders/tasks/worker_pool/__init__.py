@@ -72,7 +72,7 @@ REQUIREMENTS = {
 
 WORKSHOP_URLS = DEFAULT_URLS  # the module's own URLS, as the stub gives them
 DEFAULT_WORKERS = 3
-LATCH_TIMEOUT = 1.0
+LATCH_TIMEOUT = 2.5  # only for waits the wait-for graph cannot see (see http_fixture, quiet)
 STALL_TIMEOUT = 0.5  # a correct pool pays this once per forced run (the stalled pop holds the lock)
 HOLD_TIMEOUT = 2.5  # only a pool whose other workers stop taking jobs waits this long
 
