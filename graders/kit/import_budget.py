@@ -49,6 +49,7 @@ ENV_VARIABLE = "THREADKIT_IMPORT_SECONDS"
 HARD_STOP_GRACE = 5.0  # seconds after the budget when faulthandler ends a starved process
 THREAD_NAME = "threadkit-import"
 POLL = 0.005  # seconds between two looks at the threads an import started
+END_GRACE = 1.0  # at most what a finished import's thread gets to end before the check goes on
 
 # Bound now, before any learner code runs: a check may wrap Thread.start while it loads, and
 # learner code may replace what it finds in a module (the guard reports that, but too late).
@@ -59,6 +60,7 @@ _enumerate = threading.enumerate
 _allocate = _thread.allocate_lock
 _Thread = threading.Thread
 _start = threading.Thread.start
+_join = threading.Thread.join
 _arm = faulthandler.dump_traceback_later
 _disarm = faulthandler.cancel_dump_traceback_later
 _MAX_WAIT = min(threading.TIMEOUT_MAX, 10.0**6)
@@ -123,6 +125,9 @@ class ImportBudget:
                 self.overrun = stuck = self._stuck(thread.ident, first)
         if stuck is not None:
             raise ImportOverrun.from_feedback(stuck)
+        # Its work is done; let it end, so that it is never one of the threads the learner's
+        # code "left running" (a check counts the threads alive when its function returns).
+        _join(thread, END_GRACE)
         if outcome and outcome[0] is not None:
             raise outcome[0]
 
