@@ -44,12 +44,22 @@ def _verdicts(task_id: str, folder: Path) -> list[tuple[frozenset[str], str]]:
         return list(pool.map(lambda s: _verdict(task_id, folder, s), seeds))
 
 
+def _misses(verdicts: list[tuple[frozenset[str], str]], expected: frozenset[str]) -> str:
+    """The runs whose failed checks differ from `expected`: seed, checks, first message."""
+    return "\n\n".join(
+        f"seed {1000 + i}: failed {sorted(failed)}\n{message}"
+        for i, (failed, message) in enumerate(verdicts)
+        if failed != expected
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("task, path", SOLUTION_FILES)
 def test_solution_passes_in_every_run(task, path, tmp_path):
     folder = submission_of(task, path, tmp_path)
-    failed = [f for f, _ in _verdicts(task.id, folder)]
-    assert failed == [frozenset()] * REPEATS
+    verdicts = _verdicts(task.id, folder)
+    failed = [f for f, _ in verdicts]
+    assert failed == [frozenset()] * REPEATS, _misses(verdicts, frozenset())
 
 
 @pytest.mark.slow
@@ -57,5 +67,7 @@ def test_solution_passes_in_every_run(task, path, tmp_path):
 def test_mutant_fails_the_same_checks_in_every_run(mutant: Mutant, tmp_path):
     folder = submission_of(mutant.task, mutant.path, tmp_path)
     verdicts = _verdicts(mutant.task.id, folder)
-    assert [f for f, _ in verdicts] == [mutant.expect_fail] * REPEATS
+    assert [f for f, _ in verdicts] == [mutant.expect_fail] * REPEATS, _misses(
+        verdicts, mutant.expect_fail
+    )
     assert all(mutant.expect_message in message for _, message in verdicts)
