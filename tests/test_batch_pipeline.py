@@ -124,7 +124,16 @@ def test_a_rerun_grades_only_what_is_missing_or_changed(tmp_path):
     assert sorted(third.resumed) == ["ben", "cid"]  # ann's record was not this kit's
 
 
-def test_an_interrupted_batch_keeps_whole_files_and_a_rerun_finishes_it(tmp_path):
+@pytest.fixture
+def ctrl_c():
+    """Ctrl-C raises KeyboardInterrupt in this test, as in a terminal: a shell that starts the
+    run in the background (`make test &`, a CI step) hands it SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupted_batch_keeps_whole_files_and_a_rerun_finishes_it(tmp_path, ctrl_c):
     hang = ROOT / "fixtures" / "hostile" / "hang_busy.py"
     subs = batch(tmp_path, {"a0": SOLUTIONS / "start_join.py", "h1": hang, "h2": hang})
     out = tmp_path / "out"
