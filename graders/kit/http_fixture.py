@@ -37,7 +37,6 @@ from requests.models import PreparedRequest
 from requests_mock.exceptions import NoMockAddress
 
 from graders.kit import waitfor
-from graders.kit.waitfor import Quiet, wait_quietly
 
 if TYPE_CHECKING:  # annotations only: the guard's snapshot covers this module's namespace
     from requests.adapters import BaseAdapter
@@ -150,7 +149,7 @@ class _Group:
     target: int
     opened: float
     deadline: float
-    quiet: Quiet | None
+    quiet: waitfor.Quiet | None
     watcher: threading.Thread  # the first arrival: it alone looks whether all is quiet
     held: int = 0
     reason: str = ""
@@ -165,7 +164,7 @@ class _LatchConfig:
     timeout: float
     waves: bool
     remaining: int | None  # requests still expected (waves only); None = unlimited
-    quiet: Quiet | None
+    quiet: waitfor.Quiet | None
 
 
 def _prepare_url(url: str) -> str:
@@ -356,7 +355,7 @@ class HttpFixture:
         timeout: float = 2.0,
         waves: bool = False,
         expected: int | None = None,
-        quiet: Quiet | None = waitfor.quiet,
+        quiet: waitfor.Quiet | None = waitfor.quiet,
     ) -> None:
         """Hold arriving requests until ``n`` are held at once, then release them together.
 
@@ -473,7 +472,7 @@ class HttpFixture:
             if group is None:
                 return
             probe = group.quiet if group.watcher is _current_thread() else None
-            ended = wait_quietly(
+            ended = waitfor.wait_quietly(
                 self._cond, lambda: bool(group.reason), lambda: group.deadline, probe
             )
             if ended != "done":

@@ -15,16 +15,16 @@ fact 1).
    learner code on a container holding exactly one item and holds that thread until a second
    thread arrives at the same pop, which turns an unlocked check-then-pop into an
    ``IndexError`` every run (docs/design.md, fact 4). A correct pool never sends a second
-   thread: the stall ends as soon as ``quiet`` (the wait-for graph) shows that no other thread
-   can come (they wait on the lock the stalled one holds, or are done), else after
-   ``stall_timeout``.
+   thread: the stall ends as soon as ``quiet`` (by default the wait-for graph's
+   ``quiet_alone``) shows that no other thread can come (they wait on the lock the stalled one
+   holds, or are done), else after ``stall_timeout``.
 4. **Holding new threads.** Threads started from learner code do not run their first learner
    frame until the thread that entered the block waits (join, ``Event.wait``, futures, sleep,
    ...) or returns from learner code, which exposes late binding in ``lambda: f(url)``.
 
 Only the standard library is used (and graders.kit.tracehooks, which installs the hooks,
 graders.kit.feedback, for the record a lost update becomes: ``LostUpdate.race()``, and
-graders.kit.waitfor's ``quiet``, which ends a stall no thread can answer), and the
+graders.kit.waitfor's ``quiet_alone``, which ends a stall no thread can answer), and the
 functions it relies on are captured at import time because learner code may monkeypatch
 ``time`` or ``threading`` later.
 """
