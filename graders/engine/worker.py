@@ -75,10 +75,13 @@ def main(
         first.first_import(lambda: load_module(path, first))
         if stop_children is not None:
             stop_children()
+    shared: dict[str, object] = {}  # the runs checks share (Context.once)
     for chk in checks:
         overrun = budget.overrun if budget is not None else None
         if overrun is None:
-            result = _run_check(chk, _Context(task.id, path, args.seed, import_budget=budget))
+            result = _run_check(
+                chk, _Context(task.id, path, args.seed, import_budget=budget, shared=shared)
+            )
         else:  # the budget ran out: no check may run the module again
             result = _CheckResult.of(task.id, chk, overrun)
         if stop_children is not None:

@@ -43,6 +43,8 @@ class Context:
     alive_at_return: list[threading.Thread] = field(default_factory=list, repr=False)
     # the grading process's budget for importing the learner's module (None: unbounded)
     import_budget: ImportBudget | None = field(default=None, repr=False)
+    # runs the checks of one task run share (graders.engine.worker passes one dict to all)
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def rng(self, label: str = "") -> random.Random:
@@ -52,6 +54,26 @@ class Context:
         tries other values and a failure replays with the seed it reports.
         """
         return random.Random(f"{self.seed}:{self.task}:{self.check}:{label}")
+
+    def once(self, key: str, make: Callable[[random.Random], T]) -> T:
+        """One observed run that several checks judge, each its own requirement: `make(rng)`
+        runs for the first check that asks for `key` and every later one gets its record (or
+        the same failure). Why: a run that takes long to observe (progress's slow download)
+        costs its time once per task, not once per check. `rng` depends on the seed and `key`
+        only, never on which check asked first, so every order of the checks sees one input.
+        The record outlives the check that made it: it must hold no file a check reads later
+        (that check's tmp_dir is gone)."""
+        if key not in self.shared:
+            rng = random.Random(f"{self.seed}:{self.task}:once:{key}")
+            try:
+                self.shared[key] = (True, make(rng))
+            except CheckFailed as failed:
+                self.shared[key] = (False, failed.feedback)
+                raise
+        made, value = self.shared[key]
+        if not made:
+            raise CheckFailed.from_feedback(value)
+        return value  # type: ignore[no-any-return]
 
     @property
     def replay(self) -> Replay:
