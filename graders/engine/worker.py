@@ -62,6 +62,7 @@ def main(
         loopback_up()
     hidden = [str(task.files().hidden)] if args.hidden else []
     every_hidden = [str(t.files().hidden) for t in TASKS]
+    _load_what_the_suite_uses()
     cap = task.process_cap()
     stop_children = _allow_processes() if cap else None
     policy = guard.Policy.for_run(str(KIT_ROOT), os.getcwd(), hidden, every_hidden, process_cap=cap)
@@ -106,6 +107,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="seconds each import of the learner's module may take (0: no limit)",
     )
     return parser.parse_args(argv)
+
+
+def _load_what_the_suite_uses() -> None:
+    """requests and requests_mock, if the task's suite serves HTTP: the fixture imports them
+    lazily (graders.kit.http_fixture.load_requests), and the guard's snapshot must hold the
+    ones imported before any learner code runs."""
+    fixture = sys.modules.get("graders.kit.http_fixture")
+    if fixture is not None:
+        fixture.load_requests()
 
 
 def _allow_processes() -> Callable[[], None]:

@@ -389,10 +389,12 @@ def _preload() -> None:
     visible suites of every task (requests, requests_mock and the HTTP fixture with them).
     Hidden suites are not imported here: each child imports its own task's, as before."""
     import graders.engine.worker  # noqa: F401
+    from graders.kit.http_fixture import load_requests
     from graders.tasks import TASKS
 
     for task in TASKS:
         task.suite()
+    load_requests()
 
 
 def _find_unshare() -> Callable[[int], int] | None:

@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else new_seed()
     console = Console(highlight=False)
     with submission_folder(args.submission, tasks) as folder:
-        results, outputs = check_tasks(console, tasks, folder, seed=seed, hidden=args.hidden)
+        state = LearnerState(args.state_dir)
+        results, outputs = check_tasks(
+            console, tasks, folder, seed=seed, hidden=args.hidden, state=state
+        )
         show(console, results, outputs, folder=folder, verbose=args.verbose)
         if args.task in DOWNLOAD_TASKS:
             show_timeline(console, args.task, folder)
@@ -77,16 +80,26 @@ def run(args: argparse.Namespace) -> int:
 
         job_summary.append(args.summary, results, {t.id: t for t in TASKS})
     if not args.task and Path(args.submission).resolve() == DEFAULT_SUBMISSION.resolve():
-        remember_next_up(results, LearnerState(args.state_dir))
+        remember_next_up(results, state)
     return 0 if all(r.passed for r in results) else 1
 
 
 def check_tasks(
-    console: Console, tasks: list[Task], folder: Path, *, seed: int, hidden: bool = False
+    console: Console,
+    tasks: list[Task],
+    folder: Path,
+    *,
+    seed: int,
+    hidden: bool = False,
+    state: LearnerState | None = None,
 ) -> tuple[list[TaskResult], dict[str, str]]:
-    """Every task's result, in order, and what the learner's code printed in each."""
+    """Every task's result, in order, and what the learner's code printed in each. Started
+    longest first by the times `state` remembers (graders.learner.schedule)."""
     from graders.engine.isolated import run_isolated
-    from graders.learner import terminal
+    from graders.learner import schedule, terminal
+    from graders.learner.session import LearnerState
+
+    state = state if state is not None else LearnerState()
 
     runs: dict[str, IsolatedRun] = {}
     lock = threading.Lock()
@@ -105,10 +118,13 @@ def check_tasks(
         if first_failure:  # a failure will be shown: get its excerpt ready meanwhile
             terminal.warm_up_excerpts()
 
+    index = {task.id: i for i, task in enumerate(tasks)}
     with terminal.progress(console, len(tasks)) as progress:
         with ThreadPoolExecutor(max_workers=check_jobs(len(tasks))) as pool:
-            for future in [pool.submit(one, i, task) for i, task in enumerate(tasks)]:
+            started = schedule.longest_first(tasks, state)
+            for future in [pool.submit(one, index[task.id], task) for task in started]:
                 future.result()
+    schedule.remember(state, ((task.id, runs[task.id].seconds) for task in tasks))
     results = [runs[task.id].result for task in tasks]
     return results, {task.id: runs[task.id].output for task in tasks}
 
