@@ -99,8 +99,13 @@ class Replay:
     task: str
     seed: int
 
-    def line(self) -> str:
-        return f"Run it again with the same seed: make check TASK={self.task} SEED={self.seed}"
+    def line(self, submission: str = "") -> str:
+        """The sentence with the command; `submission`: the folder or file make check was
+        given, when it was not exercises/ (only the learner's terminal knows it)."""
+        where = f" SUBMISSION={submission}" if submission else ""
+        return (
+            f"Run it again with the same seed: make check TASK={self.task} SEED={self.seed}{where}"
+        )
 
 
 @dataclass(frozen=True)

@@ -111,14 +111,16 @@ def explanation(
     *,
     source: Path | None = None,
     all_failures: bool = False,
+    submission: str = "",
 ) -> Panel:
-    """The full story of a task's failed checks (the first only unless `all_failures`)."""
+    """The full story of a task's failed checks (the first only unless `all_failures`);
+    `submission` as make check was given it, if not exercises/ (for the replay command)."""
     failed = [c for c in result.checks if not c.passed]
     shown = failed if all_failures else failed[:1]
     parts: list[RenderableType] = []
     for chk in shown:
         parts.append(Text(f"✗ {chk.title}", style="bold red"))
-        parts.extend(feedback_parts(chk.feedback, source))
+        parts.extend(feedback_parts(chk.feedback, source, submission))
     others = [c for c in failed if c not in shown]
     if others:
         parts.append(Text("\n".join(f"✗ {c.title}" for c in others), style="red"))
@@ -129,7 +131,9 @@ def explanation(
     return Panel(Group(*parts), title=title, title_align="left", border_style="red")
 
 
-def feedback_parts(feedback: Feedback | None, source: Path | None) -> list[RenderableType]:
+def feedback_parts(
+    feedback: Feedback | None, source: Path | None, submission: str = ""
+) -> list[RenderableType]:
     """Summary, expected / your code / where, the code around `where`, details, the lost
     update's steps, the replay command, hint."""
     if feedback is None:
@@ -152,7 +156,7 @@ def feedback_parts(feedback: Feedback | None, source: Path | None) -> list[Rende
     if feedback.race is not None:
         parts.append(race_story.render(feedback.race))
     if feedback.replay is not None:
-        parts.append(Text(f"  {feedback.replay.line()}", style="bold yellow"))
+        parts.append(Text(f"  {feedback.replay.line(submission)}", style="bold yellow"))
     if feedback.hint:
         parts.append(Text.assemble(("  Hint: ", "bold yellow"), feedback.hint))
     return parts

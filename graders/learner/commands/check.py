@@ -69,7 +69,14 @@ def run(args: argparse.Namespace) -> int:
         results, outputs = check_tasks(
             console, tasks, folder, seed=seed, hidden=args.hidden, state=state
         )
-        show(console, results, outputs, folder=folder, verbose=args.verbose)
+        show(
+            console,
+            results,
+            outputs,
+            folder=folder,
+            verbose=args.verbose,
+            submission=given_submission(args),
+        )
         if args.task in DOWNLOAD_TASKS:
             show_timeline(console, args.task, folder)
     console.print(terminal.next_up(results, {t.id: t for t in TASKS}))
@@ -153,8 +160,10 @@ def show(
     *,
     folder: Path,
     verbose: bool,
+    submission: str = "",
 ) -> None:
-    """The table, then the first failing task in full (every one with `verbose`)."""
+    """The table, then the first failing task in full (every one with `verbose`);
+    `submission` for the replay commands (given_submission)."""
     from graders.learner import terminal
 
     tasks = {t.id: t for t in TASKS}
@@ -166,7 +175,11 @@ def show(
         if verbose and result.passed:
             console.print(f"[green]✓ {result.task}: every check passes[/green]")
             continue
-        console.print(terminal.explanation(result, task, source=source, all_failures=verbose))
+        console.print(
+            terminal.explanation(
+                result, task, source=source, all_failures=verbose, submission=submission
+            )
+        )
         if verbose and outputs.get(result.task):
             console.rule(f"what your code printed ({result.task})")
             console.print(outputs[result.task], markup=False, highlight=False)
@@ -175,9 +188,16 @@ def show(
 def replay_command(task_id: str, seed: int, args: argparse.Namespace) -> str:
     """The exact `make check` that reruns this task with the same forced interleavings."""
     command = f"make check TASK={task_id} SEED={seed}"
-    if Path(args.submission).resolve() != DEFAULT_SUBMISSION.resolve():
-        command += f" SUBMISSION={args.submission}"
+    if submission := given_submission(args):
+        command += f" SUBMISSION={submission}"
     return command
+
+
+def given_submission(args: argparse.Namespace) -> str:
+    """The submission as the learner gave it, or "" for exercises/ (make check's default)."""
+    if Path(args.submission).resolve() == DEFAULT_SUBMISSION.resolve():
+        return ""
+    return str(args.submission)
 
 
 def show_timeline(console: Console, task_id: str, folder: Path) -> None:
