@@ -49,8 +49,8 @@ c.CourseDirectory.ignore = {ignore!r}
 # Released code cells keep the exercise's own stub code; the solution regions become a comment.
 c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}
 
-# The first test cell of a notebook runs the whole task (time-boxed at 60 s by
-# graders.engine.isolated).
+# The first test cell of a notebook runs the whole task in a grading process (run_isolated),
+# time-boxed at 60 s: Limits.seconds in graders.engine.process.
 c.Execute.timeout = 180
 
 # nbgrader 0.9.6 puts hidden tests in the feedback HTML (jupyter/nbgrader#917); this keeps them out.
