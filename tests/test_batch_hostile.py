@@ -97,8 +97,15 @@ def made_on_the_fly(into: Path) -> list[Hostile]:
         archive.writestr("zip_escape/bomb.bin", b"\0" * (50 * 1024 * 1024))
     return [
         Hostile("syntax_error", ("start_join",), "syntax error"),
-        Hostile("symlink_to_solution", ("start_join",), "not in the submission"),
-        Hostile("zip_escape", ("start_join",), "not in the submission", ("counter_lock",)),
+        Hostile(
+            "symlink_to_solution", ("start_join",), "start_join.py was not taken: it is a symlink"
+        ),
+        Hostile(
+            "zip_escape",
+            ("start_join",),
+            "../../start_join.py was not taken: its path leaves the submission",
+            ("counter_lock",),
+        ),
     ]
 
 

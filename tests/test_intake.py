@@ -19,6 +19,9 @@ from graders.tasks import get_task
 from tests.helpers import SOLUTIONS
 
 CAP = intake.MAX_MODULE_BYTES
+SYMLINK = "it is a symlink, and symlinks are not followed"
+TOO_BIG = "it is over 256 KiB"
+CLIMBS = "its path leaves the submission ('..' or a leading '/')"
 COUNTER = get_task("counter_lock")
 
 
@@ -55,6 +58,8 @@ def test_a_symlink_is_never_followed_the_module_or_a_folder_on_the_way(tmp_path)
     (sub / "counter.py").symlink_to(elsewhere / "counter.py")
     (sub / "inner").symlink_to(elsewhere, target_is_directory=True)  # inner/bank.py
     assert intake.take(sub) == {}
+    refused = intake.take_all(sub).refused  # the report says why, not "missing"
+    assert refused == {"counter.py": intake.Refusal("counter.py", SYMLINK)}
     with pytest.raises(ValueError, match="symlink"):
         intake.read_one(sub / "counter.py")
 
@@ -62,6 +67,7 @@ def test_a_symlink_is_never_followed_the_module_or_a_folder_on_the_way(tmp_path)
 def test_a_file_over_the_size_cap_is_not_taken(tmp_path):
     sub = folder_with(tmp_path / "sub", {"counter.py": "#" * CAP, "bank.py": "#" * (CAP + 1)})
     assert sorted(intake.take(sub)) == ["counter.py"]
+    assert intake.take_all(sub).refused == {"bank.py": intake.Refusal("bank.py", TOO_BIG)}
     with pytest.raises(ValueError, match="256 KiB"):
         intake.read_one(sub / "bank.py")
 
@@ -71,6 +77,7 @@ def test_a_fifo_is_not_a_module_and_does_not_block_the_intake(tmp_path):
     sub.mkdir()
     os.mkfifo(sub / "counter.py")  # opening it for reading would wait for a writer forever
     assert intake.take(sub) == {}
+    assert intake.take_all(sub).refused["counter.py"].why == "it is not a regular file"
 
 
 def test_the_shallowest_copy_wins_within_three_levels(tmp_path):
@@ -105,7 +112,20 @@ def test_a_zip_refuses_climbing_absolute_and_symlinked_members(tmp_path):
         archive.writestr(link, "/etc/passwd")
         archive.writestr("__MACOSX/sub/downloader.py", "resource fork\n")
         archive.writestr("sub/worker_pool.py", "right\n")
-    assert intake.take(archive_path) == {"worker_pool.py": b"right\n"}
+    taken = intake.take_all(archive_path)
+    assert taken.modules == {"worker_pool.py": b"right\n"}
+    assert {name: r.why for name, r in taken.refused.items()} == {
+        "counter.py": CLIMBS,
+        "bank.py": CLIMBS,
+        "start_join.py": SYMLINK,
+    }  # __MACOSX is a Mac's folder of resource forks: not refused, never looked at
+
+
+def test_a_refused_copy_is_not_reported_when_another_copy_is_taken(tmp_path):
+    sub = folder_with(tmp_path / "sub", {"inner/counter.py": "right\n"})
+    (sub / "counter.py").symlink_to(sub / "inner" / "counter.py")
+    taken = intake.take_all(sub)
+    assert (taken.modules, taken.refused) == ({"counter.py": b"right\n"}, {})
 
 
 def test_a_zip_with_too_many_entries_is_refused_whole(tmp_path):

@@ -25,6 +25,7 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from graders.tasks import TASKS
@@ -33,7 +34,28 @@ MAX_MODULE_BYTES = 256 * 1024
 MAX_LEVELS = 3  # the submission's top, and the folders one and two down
 MAX_ZIP_MEMBERS = 2000
 
-Found = tuple[int, str, str, bytes]  # level, path inside the submission, module name, contents
+# level, path inside the submission, module name, contents (or why the file was not taken)
+Found = tuple[int, str, str, "bytes | Refusal"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A file with a module's name that the rules did not take, and why (for the report)."""
+
+    path: str  # inside the submission
+    why: str
+
+    def sentence(self) -> str:
+        return f"{self.path} was not taken: {self.why}"
+
+
+@dataclass
+class Taken:
+    """What a submission holds: the modules taken, by file name, and for each module name
+    that was not taken from anywhere, why its first copy was refused."""
+
+    modules: dict[str, bytes] = field(default_factory=dict)
+    refused: dict[str, Refusal] = field(default_factory=dict)
 
 
 def module_names() -> set[str]:
@@ -47,6 +69,12 @@ def take(source: Path, *, levels: int = MAX_LEVELS) -> dict[str, bytes]:
     `levels` is how many levels to look at (1: the top only). Raises zipfile.BadZipFile,
     OSError or ValueError when a zip cannot be read.
     """
+    return take_all(source, levels=levels).modules
+
+
+def take_all(source: Path, *, levels: int = MAX_LEVELS) -> Taken:
+    """`take`, and why each module that was handed in but not taken was refused (a symlink,
+    too big, a path that climbs out): the report then says so instead of "missing"."""
     wanted = module_names()
     if source.is_dir():
         return _shallowest(_folder_members(source, wanted, levels))
@@ -75,20 +103,23 @@ def read_one(path: Path) -> bytes:
     ValueError saying why it cannot be taken."""
     data = _read_regular(path)
     if data is None:
-        raise ValueError(
-            f"{path} is not a regular file of at most {MAX_MODULE_BYTES // 1024} KiB "
-            "(a symlink is not followed)"
-        )
+        raise ValueError(f"{path} cannot be checked: {_why_not(str(path))}")
     return data
 
 
-def _shallowest(members: Iterator[Found]) -> dict[str, bytes]:
-    """For each module name, the copy nearest the top (then the first by path)."""
+def _shallowest(members: Iterator[Found]) -> Taken:
+    """For each module name, the copy nearest the top (then the first by path); a refused
+    copy only where no copy was taken (the nearest the top, again)."""
     chosen: dict[str, tuple[int, str, bytes]] = {}
+    refused: dict[str, tuple[int, str, Refusal]] = {}
     for level, path, module, data in members:
-        if module not in chosen or (level, path) < chosen[module][:2]:
-            chosen[module] = (level, path, data)
-    return {module: data for module, (_, _, data) in sorted(chosen.items())}
+        pick = chosen if isinstance(data, bytes) else refused
+        if module not in pick or (level, path) < pick[module][:2]:
+            pick[module] = (level, path, data)  # type: ignore[assignment]
+    return Taken(
+        {module: data for module, (_, _, data) in sorted(chosen.items())},
+        {m: why for m, (_, _, why) in sorted(refused.items()) if m not in chosen},
+    )
 
 
 def _folder_members(root: Path, wanted: set[str], levels: int) -> Iterator[Found]:
@@ -102,11 +133,14 @@ def _folder_members(root: Path, wanted: set[str], levels: int) -> Iterator[Found
             for entry in _entries(folder):
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(Path(entry.path))
-                elif entry.name in wanted and entry.is_file(follow_symlinks=False):
+                elif entry.name in wanted:
+                    inside = Path(entry.path).relative_to(root).as_posix()
                     data = _read_regular(Path(entry.path))
-                    if data is not None:
-                        found_here.add(entry.name)
-                        yield below, Path(entry.path).relative_to(root).as_posix(), entry.name, data
+                    if data is None:
+                        yield below, inside, entry.name, Refusal(inside, _why_not(entry.path))
+                        continue
+                    found_here.add(entry.name)
+                    yield below, inside, entry.name, data
         missing -= found_here
         if not missing:
             return
@@ -142,6 +176,36 @@ def _read_regular(path: Path) -> bytes | None:
     return data if len(data) <= MAX_MODULE_BYTES else None
 
 
+def _too_big() -> str:
+    return f"it is over {MAX_MODULE_BYTES // 1024} KiB"
+
+
+def _why_not(path: str) -> str:
+    """Why _read_regular took nothing from `path`, in words for the report."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return f"it could not be read ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, and symlinks are not followed"
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if info.st_size > MAX_MODULE_BYTES:
+        return _too_big()
+    return "it could not be read"
+
+
+def _zip_refusal(info: zipfile.ZipInfo, path: PurePosixPath) -> str:
+    """Why a zip member with a module's name is not taken ("" if it is)."""
+    if path.is_absolute() or ".." in path.parts:
+        return "its path leaves the submission ('..' or a leading '/')"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "it is a symlink, and symlinks are not followed"
+    if info.file_size > MAX_MODULE_BYTES:
+        return _too_big()
+    return ""
+
+
 def _zip_members(source: Path, wanted: set[str], levels: int) -> Iterator[Found]:
     with zipfile.ZipFile(source) as archive:
         infos = archive.infolist()
@@ -149,20 +213,20 @@ def _zip_members(source: Path, wanted: set[str], levels: int) -> Iterator[Found]
             raise ValueError(f"more than {MAX_ZIP_MEMBERS} entries")
         for info in infos:
             path = PurePosixPath(info.filename.replace("\\", "/"))
-            mode = info.external_attr >> 16
             below = len(path.parts) - 1
             if (
                 info.is_dir()
                 or path.name not in wanted
-                or path.is_absolute()
-                or ".." in path.parts
-                or stat.S_ISLNK(mode)
                 or below >= levels
-                or info.file_size > MAX_MODULE_BYTES
                 or path.parts[0] == "__MACOSX"
             ):
+                continue
+            if why := _zip_refusal(info, path):
+                yield below, path.as_posix(), path.name, Refusal(path.as_posix(), why)
                 continue
             with archive.open(info) as member:
                 data = member.read(MAX_MODULE_BYTES + 1)
             if len(data) <= MAX_MODULE_BYTES:
                 yield below, path.as_posix(), path.name, data
+            else:  # the header lied about the size
+                yield below, path.as_posix(), path.name, Refusal(path.as_posix(), _too_big())

@@ -27,6 +27,7 @@ class Prepared:
     digest: str
     findings: dict[str, list[Finding]] = field(default_factory=dict)  # by module file name
     problem: str = ""  # why nothing could be taken (a broken zip), for every task's feedback
+    refused: dict[str, intake.Refusal] = field(default_factory=dict)  # handed in, not taken
 
     @property
     def learner(self) -> str:
@@ -40,9 +41,10 @@ def prepare(submission: Submission, into: Path) -> Prepared:
     """Copy the submission's exercise modules into `into` (created) and screen them."""
     problem = ""
     try:
-        found = intake.take(submission.source)
+        taken = intake.take_all(submission.source)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        found, problem = {}, f"the submission could not be read ({exc})"
+        taken, problem = intake.Taken(), f"the submission could not be read ({exc})"
+    found = taken.modules
     intake.write(found, into)
     digest = hashlib.sha256()
     findings: dict[str, list[Finding]] = {}
@@ -52,4 +54,4 @@ def prepare(submission: Submission, into: Path) -> Prepared:
         flagged = screen(data.decode("utf-8", errors="replace"))
         if flagged:
             findings[module] = flagged
-    return Prepared(submission, into, digest.hexdigest(), findings, problem)
+    return Prepared(submission, into, digest.hexdigest(), findings, problem, taken.refused)

@@ -99,6 +99,10 @@ def _run_task(
     """One task of the submission, within what is left of the submission's budget."""
     left = options.submission_seconds - (time.monotonic() - start)
     if prepared.problem or not prepared.has(task.module):
+        refused = None if prepared.problem else prepared.refused.get(task.module)
+        if refused is not None:
+            hint = f"Hand in {task.module} itself: a plain file of at most 256 KiB, not a link."
+            return not_run(task, seed, refused.sentence(), hint)
         why = prepared.problem or f"{task.module} is not in the submission"
         return not_run(task, seed, why, "Hand in the file with the name from exercises/.")
     if left < 1.0:
