@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import FrameType
 
 from graders.kit.feedback import CheckFailed, describe_exception, display_path, location
 
@@ -113,8 +114,16 @@ def stack_lines(files: Iterable[str], threads: Iterable[threading.Thread]) -> It
         if spot:
             yield f"{thread.name} is at {location(*spot)}"
         elif frame is not None:
-            code = frame.f_code
+            code = _below_this_module(frame).f_code
             yield f"{thread.name} is in {code.co_name}() ({display_path(code.co_filename)})"
+
+
+def _below_this_module(frame: FrameType) -> FrameType:
+    """The innermost frame outside this module: for the thread that reports (the deadline's
+    handler runs in it), where it was when time ran out, not the report itself."""
+    while frame.f_code.co_filename == __file__ and frame.f_back is not None:
+        frame = frame.f_back
+    return frame
 
 
 class CheckTimeout(Exception):
@@ -144,6 +153,8 @@ def deadline(
     def on_alarm(signum: int, frame: object) -> None:
         if explain is not None:
             notes.extend(explain())
+        # where each thread is, now: once the timeout unwinds, the main thread is in the report
+        notes.extend(stack_lines(files, [t for t in _enumerate() if t.is_alive()]))
         raise CheckTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -151,17 +162,14 @@ def deadline(
     try:
         yield
     except CheckTimeout:
-        raise _timeout_failure(seconds, files, what, notes) from None
+        raise _timeout_failure(seconds, what, notes) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _timeout_failure(
-    seconds: float, files: list[str], what: str, notes: Iterable[str] = ()
-) -> CheckFailed:
-    threads = [t for t in _enumerate() if t.is_alive()]
-    details = [*notes, *stack_lines(files, threads)]
+def _timeout_failure(seconds: float, what: str, notes: Iterable[str] = ()) -> CheckFailed:
+    details = list(notes)
     hint = (
         "A thread that waits for itself, a join() on a thread that never started, or a lock "
         "that is never released can hang forever."
