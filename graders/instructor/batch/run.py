@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from graders.engine import intake
 from graders.engine.isolated import run_isolated
 from graders.engine.process import DEFAULT_LIMITS, Limits
 from graders.engine.runner import CheckResult, TaskResult
@@ -101,7 +102,8 @@ def _run_task(
     if prepared.problem or not prepared.has(task.module):
         refused = None if prepared.problem else prepared.refused.get(task.module)
         if refused is not None:
-            hint = f"Hand in {task.module} itself: a plain file of at most 256 KiB, not a link."
+            size = f"{intake.MAX_MODULE_BYTES // 1024} KiB"
+            hint = f"Hand in {task.module} itself: a plain file of at most {size}, not a link."
             return not_run(task, seed, refused.sentence(), hint)
         why = prepared.problem or f"{task.module} is not in the submission"
         return not_run(task, seed, why, "Hand in the file with the name from exercises/.")
