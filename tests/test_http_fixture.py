@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
@@ -348,6 +349,36 @@ def test_latch_releases_threads_queued_on_a_lock_the_held_one_has() -> None:
     http, elapsed = latched_under_graph(code)
     assert [(g.held, g.reason) for g in http.latch_groups] == [(1, "quiet")]
     assert elapsed < 2.5
+
+
+def test_latch_releases_a_pool_too_small_once_its_caller_waits_on_the_futures() -> None:
+    """A fixed pool of two can never put four requests in flight; its caller blocks in the
+    executor's own condition (pool.map, as_completed), which the graph sees from frames."""
+
+    def mapped() -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(fetch, URLS[:4]))
+
+    def completed() -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in as_completed([pool.submit(fetch, u) for u in URLS[:4]]):
+                future.result()
+
+    for code in (mapped, completed):
+        http, elapsed = latched_under_graph(code)
+        assert [(g.held, g.reason) for g in http.latch_groups][0] == (2, "quiet")
+        assert elapsed < 2.5
+
+
+def test_latch_waits_for_a_pool_whose_workers_can_still_arrive() -> None:
+    """A caller waiting on futures is no proof of quiet while a worker still runs."""
+
+    def code() -> None:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(late_fetch, [0.1 * i for i in range(4)], URLS[:4]))
+
+    http, _ = latched_under_graph(code)
+    assert [(g.held, g.reason) for g in http.latch_groups] == [(4, "filled")]
 
 
 def test_latch_waits_for_threads_that_can_still_arrive() -> None:

@@ -25,13 +25,14 @@ from __future__ import annotations
 import _thread
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from graders.kit import tracehooks
 from graders.kit.feedback import CheckFailed, Feedback
+from graders.kit.waitfor.futures import waiting_on_futures
 from graders.kit.waitfor.tracked import (
     _MAKERS,
     NO_SITE,
@@ -283,21 +284,27 @@ class Graph:
         finally:
             self._lock.release()
 
-    def quiet(self, held: Iterable[threading.Thread]) -> int | None:
-        """None while some thread of the check other than `held` can still go on; else the
-        graph's progress (two looks that return the same number saw nothing move between them).
+    def quiet(self, held: Iterable[threading.Thread]) -> Hashable | None:
+        """None while some thread of the check other than `held` can still go on; else a
+        token of the graph's progress (two looks that return the same token saw nothing move
+        between them).
 
         `held` are held by the kit (an HTTP latch, a stalled pop) until another thread comes,
         which only a thread that can go on could do: so quiet means every learner thread has
-        finished, is held, or waits on something only held or stuck threads can end. The kit's
-        holds then end at once instead of at their time limits (graders.kit.waitfor.quiet).
+        finished, is held, or waits on something only held or stuck threads can end, a
+        future included (graders.kit.waitfor.futures). The kit's holds then end at once
+        instead of at their time limits (graders.kit.waitfor.quiet).
         """
         progress, waits = self.waiting()
         waits |= {t: Wait("latch", None, NO_SITE, "latch") for t in held}
         alive = {t for t in _enumerate() if _is_alive(t)}
         universe = {t for t in alive if t not in self.before} | {self.checker}
+        futures = waiting_on_futures(t for t in universe & alive if t not in waits)
+        waits |= {t: Wait("cond", None, NO_SITE, f.f_code.co_name) for t, f in futures.items()}
         stuck = stuck_threads(waits, universe, alive)
-        return progress if universe & alive <= stuck else None
+        if not universe & alive <= stuck:
+            return None
+        return progress, frozenset(id(frame) for frame in futures.values())
 
     def look(self) -> bool:
         """One look by the watchdog; True when it reached a verdict."""

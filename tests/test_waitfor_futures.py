@@ -1,0 +1,56 @@
+"""graders.kit.waitfor.futures: which threads wait on a future with no time limit."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import Future, as_completed
+
+from graders.kit.waitfor.futures import waiting_on_futures
+
+COND_WAIT = threading.Condition.wait.__code__
+
+
+def blocked_in(target: object, future: Future[int]) -> str | None:
+    """Start a thread that waits on `future`; once it blocks in Condition.wait, what
+    waiting_on_futures says of it (the call's name, or None); then finish the future."""
+    thread = threading.Thread(target=target, args=(future,))
+    thread.start()
+    deadline = time.perf_counter() + 5.0
+    while sys._current_frames()[thread.ident or 0].f_code is not COND_WAIT:
+        assert time.perf_counter() < deadline, "the thread never blocked"
+        time.sleep(0.005)
+    frame = waiting_on_futures([thread]).get(thread)
+    future.set_result(1)
+    thread.join()
+    return frame.f_code.co_name if frame is not None else None
+
+
+def untimed(future: Future[int]) -> None:
+    future.result()
+
+
+def timed(future: Future[int]) -> None:
+    future.result(timeout=5)
+
+
+def in_as_completed(future: Future[int]) -> None:
+    for done in as_completed([future]):
+        done.result()
+
+
+def test_a_thread_in_result_without_a_time_limit_waits_on_a_future() -> None:
+    assert blocked_in(untimed, Future()) == "result"
+
+
+def test_a_thread_in_as_completed_waits_on_a_future() -> None:
+    assert blocked_in(in_as_completed, Future()) == "as_completed"
+
+
+def test_a_wait_with_a_time_limit_can_end_by_itself() -> None:
+    assert blocked_in(timed, Future()) is None
+
+
+def test_a_running_thread_is_not_waiting() -> None:
+    assert waiting_on_futures([threading.current_thread()]) == {}
