@@ -68,6 +68,18 @@ def quiet_alone() -> Hashable | None:
     return _quiet({me.ident or 0: me})
 
 
+def blocked(thread: threading.Thread) -> bool:
+    """Whether `thread` is blocked right now in a wait the running check's graph tracks (on
+    a lock, a join or a condition of the learner's code): a hold that waits for a thread to
+    get somewhere may count that as getting there. False without an active graph."""
+    from graders.kit.waitfor import _Watchdog  # the active graph (a cycle at import time)
+
+    graph = _Watchdog._graph
+    if graph is None or graph.closed:
+        return False
+    return thread in graph.waiting(QUIET_LOOK)[1]
+
+
 def _quiet(held: dict[int, threading.Thread]) -> Hashable | None:
     from graders.kit.waitfor import _Watchdog  # the active graph (a cycle at import time)
 

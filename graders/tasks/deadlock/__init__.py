@@ -271,18 +271,20 @@ class LockWatch:
             self._wake_all()
 
     def wait_progress(self, thread: threading.Thread, *, done: bool, limit: float) -> None:
-        """Wait until `thread` took a lock, waits for one or ended (`done`: waits or ended)."""
+        """Wait until `thread` took a lock, waits for one or ended (`done`: waits or ended).
+        A wait on a lock of the learner's own (a bank-wide lock) counts: the wait-for graph
+        sees it, asked every QUIET_LOOK, where these locks' waits notify."""
         end = _clock() + limit
         with self.mutex:
             while not self._halted():
-                if thread in self._ended or thread in self._blocked:
+                if thread in self._ended or thread in self._blocked or waitfor.blocked(thread):
                     return
                 if not done and thread in self._took:
                     return
                 left = end - _clock()
                 if left <= 0:
                     return
-                self._changed.wait(left)
+                self._changed.wait(min(left, waitfor.QUIET_LOOK))
 
     # -- the lock operations (WatchedLock calls these) --
 
@@ -423,7 +425,10 @@ class LockWatch:
             self.gate.open()  # a halted run holds nobody
 
     def _moved(self, thread: threading.Thread) -> bool:
-        return thread in self._took or thread in self._blocked or thread in self._ended
+        """Took a lock, waits for one (these locks, or the learner's own), or ended."""
+        if thread in self._took or thread in self._blocked or thread in self._ended:
+            return True
+        return waitfor.blocked(thread)
 
     def _pause(self, me: threading.Thread) -> None:
         """Hold a thread of the group after its first lock until the whole group has moved.
@@ -443,7 +448,7 @@ class LockWatch:
             left = end - _clock()
             if left <= 0:
                 return
-            self._changed.wait(left)
+            self._changed.wait(min(left, waitfor.QUIET_LOOK))  # the learner's locks: _moved
 
     def _meet(self) -> None:
         """The overlap latch: wait inside the locks until `overlap` threads are inside.

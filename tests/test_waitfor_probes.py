@@ -1,4 +1,5 @@
-"""graders.kit.waitfor.futures: which threads wait on a future with no time limit."""
+"""What the kit's holds ask the wait-for graph: futures waited on (graders.kit.waitfor.futures),
+and whether a thread is blocked in a tracked wait (waitfor.blocked)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,25 @@ def test_a_wait_with_a_time_limit_can_end_by_itself() -> None:
 
 def test_a_running_thread_is_not_waiting() -> None:
     assert waiting_on_futures([threading.current_thread()]) == {}
+
+
+# ------------------------------------------------- waitfor.blocked: a tracked wait, right now
+
+
+def test_blocked_is_true_only_while_a_thread_waits_on_a_tracked_lock() -> None:
+    from graders.kit import waitfor
+
+    assert not waitfor.blocked(threading.current_thread())  # no graph: never
+    with waitfor.WaitGraph([__file__]):
+        lock = threading.Lock()  # made by this file while the graph watches: tracked
+        lock.acquire()
+        waiter = threading.Thread(target=lambda: lock.acquire() and lock.release())
+        waiter.start()
+        deadline = time.perf_counter() + 5.0
+        while not waitfor.blocked(waiter):
+            assert time.perf_counter() < deadline, "the waiter was never seen blocked"
+            time.sleep(0.005)
+        assert not waitfor.blocked(threading.current_thread())
+        lock.release()
+        waiter.join()
+        assert not waitfor.blocked(waiter)
