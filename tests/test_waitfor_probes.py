@@ -77,3 +77,47 @@ def test_blocked_is_true_only_while_a_thread_waits_on_a_tracked_lock() -> None:
         lock.release()
         waiter.join()
         assert not waitfor.blocked(waiter)
+
+
+# ---------------------------------------- a call recorder's latch gives up once nobody can come
+
+
+def _work(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def test_a_recorder_latch_gives_up_when_each_thread_is_joined_after_its_start() -> None:
+    """Joined one by one, the second call can never come while the first is held: the latch
+    gives up once the graph sees it (two looks), not at its 5-s limit."""
+    from types import SimpleNamespace
+
+    from graders.kit import waitfor
+    from graders.kit.observe import record
+
+    module = SimpleNamespace(work=_work)
+    recorder = record(module, "work", latch=3, timeout=5.0)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    with waitfor.WaitGraph([__file__]):
+        for _ in range(3):
+            thread = threading.Thread(target=module.work, args=(0,))
+            thread.start()
+            thread.join()
+    assert not recorder.latch_filled and recorder.peak_running == 1
+    assert time.perf_counter() - started < 2.5
+
+
+def test_a_recorder_latch_fills_when_the_calls_overlap() -> None:
+    from types import SimpleNamespace
+
+    from graders.kit import waitfor
+    from graders.kit.observe import record
+
+    module = SimpleNamespace(work=_work)
+    recorder = record(module, "work", latch=3, timeout=5.0)  # type: ignore[arg-type]
+    with waitfor.WaitGraph([__file__]):
+        threads = [threading.Thread(target=module.work, args=(0.01 * i,)) for i in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert recorder.latch_filled and recorder.peak_running == 3

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from graders.kit import waitfor
+
 _clock = time.perf_counter
 
 
@@ -48,6 +50,7 @@ class CallRecorder:
         self._running = 0
         self._cond = threading.Condition(threading.Lock())
         self._given_up = False
+        self._watched = False  # a held call looks at waitfor.quiet
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = Call(args, kwargs, threading.current_thread(), _clock())
@@ -65,17 +68,22 @@ class CallRecorder:
                 self._cond.notify_all()
 
     def _wait_for_latch(self) -> None:
-        """Hold this call until `latch` calls run at once, or give up after `timeout`."""
+        """Hold this call until `latch` calls run at once; give up after `timeout`, or as soon
+        as no other call can come (waitfor.quiet: the learner's other threads have ended or
+        wait on held ones, as when each thread is joined right after its start). The first
+        held call looks; giving up changes no verdict, only when it is known."""
         if self.latch <= 0 or self.latch_filled or self._given_up:
             return
         if self._running >= self.latch:
             self.latch_filled = True
             self._cond.notify_all()
             return
-        opened = self._cond.wait_for(
-            lambda: self.latch_filled or self._given_up, timeout=self.timeout
+        probe, self._watched = (None if self._watched else waitfor.quiet), True
+        end = _clock() + self.timeout
+        ended = waitfor.wait_quietly(
+            self._cond, lambda: self.latch_filled or self._given_up, lambda: end, probe
         )
-        if not opened:
+        if ended != "done":
             self._given_up = True  # later calls run straight through: fail fast, not n times
             self._cond.notify_all()
 
