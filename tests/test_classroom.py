@@ -31,6 +31,10 @@ from graders.learner.classroom import decode, result
 from graders.tasks import TASKS, get_task
 from tests.helpers import EXERCISES, ROOT, SOLUTIONS, submission_of
 
+# Its module-scoped fixtures are built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("classroom")
+
 WORKFLOW = ROOT / "templates/learner/.github/workflows/check.yml"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 STATUS = {"enum": ["pass", "fail", "error"]}

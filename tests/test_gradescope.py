@@ -34,6 +34,10 @@ from graders.instructor.mutants import read_mutant
 from graders.tasks import TASKS, get_task
 from tests.helpers import EXERCISES, SOLUTIONS
 
+# Its module-scoped fixtures are built once: under pytest-xdist (make test) every test of
+# this file runs in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("gradescope")
+
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
 OUTPUT_FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
 TEST_SCHEMA = {
