@@ -291,11 +291,12 @@ def test_hangs_in_the_grading_process_leave_threading_as_the_guard_knows_it(
 
 
 def _solutions() -> list[tuple[str, Path]]:
+    """Each task's reference solution. The alternative solutions pass every check with the
+    graph on in tests/test_bonus_tasks.py (grading processes, where the graph is on as in
+    every run); here each check is also counted to have entered a graph."""
     from graders.tasks import TASKS
 
-    found = [(t.id, SOLUTIONS / t.module) for t in TASKS]
-    found += [(t.id, p) for t in TASKS for p in sorted(t.files().alternatives.glob("*.py"))]
-    return found
+    return [(t.id, SOLUTIONS / t.module) for t in TASKS]
 
 
 @pytest.mark.parametrize(
