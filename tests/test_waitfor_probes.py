@@ -3,9 +3,11 @@ and whether a thread is blocked in a tracked wait (waitfor.blocked)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, as_completed
 
 from graders.kit.waitfor.futures import waiting_on_futures
@@ -55,6 +57,51 @@ def test_a_wait_with_a_time_limit_can_end_by_itself() -> None:
 
 def test_a_running_thread_is_not_waiting() -> None:
     assert waiting_on_futures([threading.current_thread()]) == {}
+
+
+def loop_frames(coroutine: Callable[[], Awaitable[object]], looks: int) -> set[str | None]:
+    """Run `coroutine` in an event loop of its own thread; each time that thread is seen in its
+    selector (`looks` times), what waiting_on_futures says of it; then let the coroutine end."""
+
+    async def main() -> None:
+        await coroutine()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    seen: set[str | None] = set()
+    deadline = time.perf_counter() + 5.0
+    while looks > 0 and time.perf_counter() < deadline:
+        if sys._current_frames()[thread.ident or 0].f_code.co_name == "select":
+            looks -= 1
+            frame = waiting_on_futures([thread]).get(thread)
+            seen.add(frame.f_code.co_name if frame is not None else None)
+            if frame is not None:
+                break
+        time.sleep(0.005)
+    RELEASE.set()
+    thread.join()
+    RELEASE.clear()
+    return seen
+
+
+RELEASE = threading.Event()
+
+
+async def awaits_a_worker_thread() -> None:
+    await asyncio.to_thread(RELEASE.wait)
+
+
+async def awaits_a_timer() -> None:
+    while not RELEASE.is_set():
+        await asyncio.sleep(0.05)
+
+
+def test_an_event_loop_awaiting_a_worker_thread_waits_on_another_thread() -> None:
+    assert "_run_once" in loop_frames(awaits_a_worker_thread, looks=1000)
+
+
+def test_an_event_loop_with_a_timer_can_go_on_by_itself() -> None:
+    assert loop_frames(awaits_a_timer, looks=20) == {None}  # in select 20 times, never counted
 
 
 # ------------------------------------------------- waitfor.blocked: a tracked wait, right now
