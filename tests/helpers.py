@@ -6,6 +6,7 @@ here, imported as `from tests.helpers import ...`.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,6 +34,7 @@ FIXTURES = ROOT / "fixtures"
 # Every reference solution under its module name, as one submission folder laid out like
 # exercises/ (the solutions live in fixtures/<task>/solution.py).
 SOLUTIONS = assemble(Path(tempfile.mkdtemp(prefix="threadkit-solutions-")))
+atexit.register(shutil.rmtree, SOLUTIONS, True)  # one folder per test process: not left behind
 
 
 def submission_of(task: Task, source: Path, into: Path) -> Path:
