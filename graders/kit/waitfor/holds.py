@@ -23,7 +23,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from graders.kit.waitfor.graph import Graph
 
 # Quiet: a token that stays the same while nothing moves, or None (some thread can still come).
 Quiet = Callable[[], "Hashable | None"]
@@ -72,22 +75,22 @@ def blocked(thread: threading.Thread) -> bool:
     """Whether `thread` is blocked right now in a wait the running check's graph tracks (on
     a lock, a join or a condition of the learner's code): a hold that waits for a thread to
     get somewhere may count that as getting there. False without an active graph."""
-    from graders.kit.waitfor import _Watchdog  # the active graph (a cycle at import time)
-
-    graph = _Watchdog._graph
-    if graph is None or graph.closed:
-        return False
-    return thread in graph.waiting(QUIET_LOOK)[1]
+    graph = _active_graph()
+    return graph is not None and thread in graph.waiting(QUIET_LOOK)[1]
 
 
 def _quiet(held: dict[int, threading.Thread]) -> Hashable | None:
+    graph = _active_graph()
+    progress = graph.quiet(held.values()) if graph is not None else None
+    return None if progress is None else (progress, frozenset(held))
+
+
+def _active_graph() -> Graph | None:
+    """The wait-for graph of the check running now, unless it is closed."""
     from graders.kit.waitfor import _Watchdog  # the active graph (a cycle at import time)
 
     graph = _Watchdog._graph
-    if graph is None or graph.closed:
-        return None
-    progress = graph.quiet(held.values())
-    return None if progress is None else (progress, frozenset(held))
+    return None if graph is None or graph.closed else graph
 
 
 class Stillness:

@@ -272,8 +272,8 @@ class LockWatch:
 
     def wait_progress(self, thread: threading.Thread, *, done: bool, limit: float) -> None:
         """Wait until `thread` took a lock, waits for one or ended (`done`: waits or ended).
-        A wait on a lock of the learner's own (a bank-wide lock) counts: the wait-for graph
-        sees it, asked every QUIET_LOOK, where these locks' waits notify."""
+        A wait on a lock of the learner's own (a bank-wide lock) counts too: nothing notifies
+        this watch of it, so the wait-for graph is asked every QUIET_LOOK."""
         end = _clock() + limit
         with self.mutex:
             while not self._halted():
