@@ -33,7 +33,6 @@ from __future__ import annotations
 import _thread
 import faulthandler
 import os
-import sys
 import threading
 import time
 import traceback
@@ -43,6 +42,7 @@ from types import FrameType
 from typing import Any
 
 from graders.kit.feedback import CheckFailed, Feedback, Location, display_path, location
+from graders.kit.frames import current_frames
 
 SECONDS = 5.0  # honest modules import in milliseconds, even on a loaded machine
 ENV_VARIABLE = "THREADKIT_IMPORT_SECONDS"
@@ -55,7 +55,6 @@ END_GRACE = 1.0  # at most what a finished import's thread gets to end before th
 # learner code may replace what it finds in a module (the guard reports that, but too late).
 _clock = time.monotonic
 _sleep = time.sleep
-_current_frames = sys._current_frames
 _enumerate = threading.enumerate
 _allocate = _thread.allocate_lock
 _Thread = threading.Thread
@@ -139,7 +138,7 @@ class ImportBudget:
         else the import raised is left to the checks: each imports the module again and
         reports it in its own words.
         """
-        before = set(_current_frames())
+        before = set(current_frames())
         spent = self.spent
         try:
             load()
@@ -160,7 +159,7 @@ class ImportBudget:
     def _stuck(self, ident: int | None, first: bool) -> Feedback:
         """The failure for an import that did not finish: where its code was."""
         shown = display_path(self.path)
-        frames = _current_frames()
+        frames = current_frames()
         frame = frames.get(ident) if ident is not None else None
         spot = _spot(frame, self.path)
         if first:
@@ -184,7 +183,7 @@ class ImportBudget:
     def _left_running(self, idents: set[int]) -> Feedback:
         """The failure for threads the first import started that outlived the budget."""
         names = {t.ident: t.name for t in _enumerate()}
-        frames = _current_frames()
+        frames = current_frames()
         shown = [names.get(i, "a thread started with _thread") for i in sorted(idents)]
         lines = []
         for ident, name in zip(sorted(idents)[:3], shown):
@@ -212,7 +211,7 @@ HINT = (
 
 def _started_since(before: set[int]) -> set[int]:
     """The threads running now that were not running before."""
-    return set(_current_frames()) - before
+    return set(current_frames()) - before
 
 
 def _run(box: list[Any]) -> None:

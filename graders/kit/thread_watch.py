@@ -9,7 +9,6 @@ in the main thread, and the failure carries a dump of where each learner thread 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -18,11 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import FrameType
 
+from graders.kit import frames as _frames
 from graders.kit.feedback import CheckFailed, describe_exception, display_path, location
+from graders.kit.frames import current_frames
 
 _enumerate = threading.enumerate
 _clock = time.perf_counter
-_current_frames = sys._current_frames
+_REPORTING = frozenset({__file__, _frames.__file__})  # the report's own frames
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class ThreadWatch:
 def stack_lines(files: Iterable[str], threads: Iterable[threading.Thread]) -> Iterator[str]:
     """For each thread, the line of the learner's code it is executing right now (if any)."""
     wanted = set(files)
-    frames = _current_frames()
+    frames = current_frames()
     for thread in threads:
         frame = frames.get(thread.ident or -1)
         spot = None
@@ -121,7 +122,7 @@ def stack_lines(files: Iterable[str], threads: Iterable[threading.Thread]) -> It
 def _below_this_module(frame: FrameType) -> FrameType:
     """The innermost frame outside this module: for the thread that reports (the deadline's
     handler runs in it), where it was when time ran out, not the report itself."""
-    while frame.f_code.co_filename == __file__ and frame.f_back is not None:
+    while frame.f_code.co_filename in _REPORTING and frame.f_back is not None:
         frame = frame.f_back
     return frame
 

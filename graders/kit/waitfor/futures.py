@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from concurrent.futures import _base
 from types import CodeType, FrameType
 
+from graders.kit.frames import current_frames
+
 _COND_WAIT: CodeType = threading.Condition.wait.__code__
 _EVENT_WAIT: CodeType = threading.Event.wait.__code__
 _FUTURE_WAITS: frozenset[CodeType] = frozenset(
@@ -41,14 +43,13 @@ _SELECTS: frozenset[CodeType] = frozenset(
     for name in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector")
     if hasattr(selectors, name)
 )
-_current_frames = sys._current_frames
 
 
 def waiting_on_futures(threads: Iterable[threading.Thread]) -> dict[threading.Thread, FrameType]:
     """Of `threads`, those blocked without a time limit in a future's wait, each with the
     frame of the call that waits (`result`, `as_completed`, ...): a thread that moved on to
     another future's wait between two looks shows another frame."""
-    frames = _current_frames()
+    frames = current_frames()
     found: dict[threading.Thread, FrameType] = {}
     for thread in threads:
         frame = frames.get(thread.ident or 0)

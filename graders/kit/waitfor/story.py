@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import linecache
 import queue
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from graders.kit.feedback import CheckFailed, Feedback, Location
+from graders.kit.frames import current_frames
 from graders.kit.waitfor.graph import Graph, Order, Stuck, Wait
 from graders.kit.waitfor.tracked import Site, ThreadState, TrackedLock, line_of
 
 _enumerate = threading.enumerate  # captured: the learner's code may replace threading's functions
 _main_thread = threading.main_thread
 _is_alive = threading.Thread.is_alive  # never a learner override, from any thread
-_current_frames = sys._current_frames
 _SYNC_TYPES = (threading.Condition, threading.Event, threading.Semaphore, threading.Barrier)
 _INTERNALS = ("_lock", "mutex", "_cond", "not_empty", "not_full", "all_tasks_done")
 _MAX_ITEMS = 200  # entries of one namespace or list searched for a lock's name
@@ -122,7 +121,7 @@ def waits_now(graph: Graph) -> list[str]:
 
 def _running_at(graph: Graph, thread: threading.Thread) -> str:
     """The learner's line a running thread is at now, or ''."""
-    frame = _current_frames().get(thread.ident or -1)
+    frame = current_frames().get(thread.ident or -1)
     site = graph.site(frame)
     return _Story.where(site) if site[0] is not None else ""
 
