@@ -79,6 +79,17 @@ def blocked(thread: threading.Thread) -> bool:
     return graph is not None and thread in graph.waiting(QUIET_LOOK)[1]
 
 
+def holds_learner_lock() -> bool:
+    """Whether the calling thread holds a lock of the learner's (tracked) right now: a hold
+    of the kit inside it could make another thread wait for this one, and this one for that
+    thread's join, each for the other. False without an active graph."""
+    from graders.kit.waitfor import _Watchdog, tracked
+
+    graph = _Watchdog._graph
+    state = getattr(tracked._tls, "state", None)
+    return graph is not None and state is not None and state.graph is graph and bool(state.held)
+
+
 def _quiet(held: dict[int, threading.Thread]) -> Hashable | None:
     graph = _active_graph()
     progress = graph.quiet(held.values()) if graph is not None else None
