@@ -298,9 +298,10 @@ def files(ctx: Context) -> None:
     require_files(pages(ctx, urls), out_dir, urls)
 
 
-def require_done_at_return(ctx: Context, pending: int, unfinished: int) -> None:
+def require_done_at_return(ctx: Context, pending: int, unfinished: int, written: int) -> None:
     """R4: when download_threaded returned, every download it began had finished (its file
-    written) and no thread it started was still running."""
+    written), no thread it started was still running, and files had been written: returning
+    having written none is not "every file written"."""
     if pending or unfinished:
         got = f"{pending} download(s) still waiting for the server" if pending else ""
         got = got or f"{unfinished} download(s) begun but not finished"
@@ -316,6 +317,14 @@ def require_done_at_return(ctx: Context, pending: int, unfinished: int) -> None:
         hint="Keep the Thread objects in a list and join() every one of them (not only the "
         "last one: `thread.join()` after the loop joins one thread) before returning.",
     )
+    if not written:
+        raise CheckFailed(
+            "download_threaded returned without writing any file",
+            expected="every result_{i}.txt written in out_dir when it returns",
+            got="out_dir was still empty when download_threaded returned",
+            hint="Start one thread per URL running save_url(url, path), with path "
+            "os.path.join(out_dir, f'result_{i}.txt'); then join() them all before returning.",
+        )
 
 
 @check("download_threaded returns only when every file is written", points=2, requires="R4")
@@ -348,7 +357,8 @@ def returns_when_done(ctx: Context) -> None:
         ctx.call(mod.download_threaded, list(urls), str(out_dir))
         with lock:
             pending, unfinished = http.in_flight, (begun - ended).total()
-    require_done_at_return(ctx, pending, unfinished)
+        written = len(list(out_dir.iterdir()))
+    require_done_at_return(ctx, pending, unfinished, written)
 
 
 @check("Threaded is much faster than sequential", points=3, requires=("R1", "R2"))
