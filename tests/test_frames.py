@@ -9,6 +9,7 @@ import textwrap
 import threading
 from types import CodeType, FrameType
 
+from graders.kit import frames
 from graders.kit.frames import COLLECTS_INSIDE, current_frames
 from tests.helpers import ROOT
 
@@ -83,6 +84,17 @@ def test_collection_is_put_back_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_look_from_inside_a_look_does_not_wait_for_itself(monkeypatch) -> None:
+    """The time limit's handler runs in the main thread between two bytecodes, maybe inside
+    a look of that thread's own: a second look must not wait for the first's turn."""
+    monkeypatch.setattr(frames, "COLLECTS_INSIDE", True)
+    looked: list[dict[int, FrameType]] = []
+    with frames._turn:  # as if interrupted inside current_frames
+        looked.append(current_frames())
+    assert threading.get_ident() in looked[0]
+    assert gc.isenabled()
 
 
 def test_only_cpython_3_11_needs_collection_off() -> None:

@@ -8,7 +8,9 @@ bytecodes). The kit's probes call it many times a second while the learner's thr
 and go: with the downloader's downloads held until joined, one grading run in 100 to 200
 hung there (measured; tests/test_frames.py hung without this in 3 runs of 3). Collection is
 switched off around the call there, as CPython's own proposed fix does, and put back as it
-was; the kit's callers take turns, so one never switches it back on under another.
+was; the kit's callers take turns, so one never switches it back on under another. The turn
+is reentrant: the time limit's handler (graders.kit.thread_watch) looks at the frames from
+inside whatever the main thread was doing, a look of its own included.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["current_frames"]
 _current_frames = sys._current_frames
 _isenabled, _disable, _enable = gc.isenabled, gc.disable, gc.enable
 COLLECTS_INSIDE = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
-_turn = _thread.allocate_lock()
+_turn = _thread.RLock()
 
 
 def current_frames() -> dict[int, FrameType]:
