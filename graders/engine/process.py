@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
+from graders.engine import bytecode
 from graders.paths import KIT_ROOT
 
 if TYPE_CHECKING:  # kept light: the zygote imports this module before it starts
@@ -101,6 +102,7 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """`cmd` started at the isolation level, in a session of its own, limited, dying with its
     parent; stdout and stderr into one pipe (read it with `Watched`)."""
+    bytecode.compile_kit()
     if sandbox is not None:
         cmd = sandbox.wrap(cmd, workdir=cwd or Path.cwd(), hidden_file=hidden_file)
     return subprocess.Popen(

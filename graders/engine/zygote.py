@@ -71,7 +71,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from graders.engine import process
+from graders.engine import bytecode, process
 
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -115,6 +115,7 @@ class Zygote:
     """The parent's handle on one zygote process: send requests, dispatch its answers."""
 
     def __init__(self) -> None:
+        bytecode.compile_kit()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._home = tempfile.mkdtemp(prefix="threadkit-zygote-")
         self._sock = ours
