@@ -596,3 +596,4 @@ if __name__ == "__main__":
     from graders.engine.zygote import serve as _serve  # the module's own copy, not __main__'s
 
     _serve(int(sys.argv[1]))
+    os._exit(0)  # nothing to flush or clean: skip tearing down every module (~0.08 s)
