@@ -1,7 +1,5 @@
 """`python -m graders`: see graders.cli."""
 
-import sys
+from graders.cli import exit_now, main
 
-from graders.cli import main
-
-sys.exit(main())
+exit_now(main())
