@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import _thread
 import gc
+import os
 import sys
 from types import FrameType
 
@@ -27,17 +28,35 @@ _current_frames = sys._current_frames
 _isenabled, _disable, _enable = gc.isenabled, gc.disable, gc.enable
 COLLECTS_INSIDE = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
 _turn = _thread.RLock()
+_switched_off = False  # a look has collection off now, and will switch it back on
 
 
 def current_frames() -> dict[int, FrameType]:
     """`sys._current_frames()`: thread identifier -> the frame it runs now."""
+    global _switched_off
     if not COLLECTS_INSIDE:
         return _current_frames()
     with _turn:
         enabled = _isenabled()
         _disable()
+        _switched_off = _switched_off or enabled
         try:
             return _current_frames()
         finally:
             if enabled:
+                _switched_off = False
                 _enable()
+
+
+def _after_fork_in_child() -> None:
+    """A child forked (multiprocessing) while another thread looked: that thread is not here
+    to give the turn back or to switch collection on again, so the child does both."""
+    global _turn, _switched_off
+    _turn = _thread.RLock()
+    if _switched_off:
+        _switched_off = False
+        _enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

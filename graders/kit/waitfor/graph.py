@@ -113,6 +113,14 @@ class Graph:
         self._lock = _thread.allocate_lock()
         self._last: tuple[int, frozenset[threading.Thread]] | None = None
 
+    def forked(self) -> None:
+        """In a process forked while this graph was active (multiprocessing's fork start
+        method): the threads it knows are gone, and its lock may have been held at the fork
+        by one of them, for good. Close it, with a lock of its own: every tracked primitive
+        then acts as the real one (graders.kit.waitfor.tracked)."""
+        self._lock = _thread.allocate_lock()
+        self.closed = True
+
     # ------------------------------------------------------------------ where things happen
 
     def site(self, frame: FrameType | None) -> Site:

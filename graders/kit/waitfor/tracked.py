@@ -17,6 +17,7 @@ the graph proves it never can go on. Timed waits and non-blocking calls are pass
 from __future__ import annotations
 
 import _thread
+import os
 import queue
 import sys
 import threading
@@ -471,6 +472,18 @@ def uninstall(graph: Graph) -> None:
         threading.Thread.join = _original_join  # type: ignore[method-assign]
     if _active and _active[0] is graph:
         _active.clear()
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while a check ran must not wait through the parent's graph: found hung
+    at its exit, where multiprocessing joins a queue's feeder thread, on the graph's lock
+    that a thread of the parent held at the fork (cpu_bound, about once in 100 busy runs)."""
+    for graph in _active:
+        graph.forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def original_join(thread: threading.Thread, timeout: float | None) -> None:
