@@ -27,6 +27,7 @@ from typing import Any
 
 from graders.kit import waitfor
 from graders.kit.checks import Context, check
+from graders.kit.exit_gate import ExitGate
 from graders.kit.feedback import CheckFailed
 from graders.kit.http_fixture import HttpFixture
 from graders.kit.interleave import ForcedInterleaving
@@ -189,6 +190,7 @@ def run_threaded(
     latency: float | dict[str, float] = 0.0,
     latch: bool = False,
     hold_new_threads: bool = False,
+    exit_gate: bool = False,
     mod: ModuleType | None = None,
 ) -> ThreadedRun:
     """Call download_threaded(copy of urls, str(out_dir)) through ctx.call (so the threads
@@ -197,6 +199,8 @@ def run_threaded(
     `latch`: hold the requests until all of them are in flight at once (or LATCH_TIMEOUT).
     `hold_new_threads`: new threads run no code of the learner's until the caller waits, so
     a lambda that reads the loop variables sees the loop's last values (interleave, mech. 4).
+    `exit_gate`: each thread, its download done, waits at its end until it is joined
+    (graders.kit.exit_gate), so one the code never joins is alive at the return in every run.
     """
     mod = ctx.load() if mod is None else mod
     urls, out_dir = list(urls), ctx.tmp_dir()
@@ -205,10 +209,11 @@ def run_threaded(
         if hold_new_threads
         else nullcontext()
     )
+    ends = ExitGate(ctx.files) if exit_gate else nullcontext()
     with serve(ctx, urls, latency=latency) as http:
         if latch and urls:
             http.latch(len(urls), timeout=LATCH_TIMEOUT)
-        with hold:
+        with hold, ends:
             ctx.call(mod.download_threaded, list(urls), str(out_dir))
     return ThreadedRun(urls, out_dir, http, _get_ident())
 
@@ -779,7 +784,13 @@ def workshop(ctx: Context) -> None:
     mod = ctx.load()
     urls = workshop_urls(mod)
     run = run_threaded(
-        ctx, urls, latency=staggered(urls, 0.015), latch=True, hold_new_threads=True, mod=mod
+        ctx,
+        urls,
+        latency=staggered(urls, 0.015),
+        latch=True,
+        hold_new_threads=True,
+        exit_gate=True,  # a thread left unjoined is alive at the return, not just by luck
+        mod=mod,
     )
     require_own_threads(run)
     require_files(pages(ctx, urls), run.out_dir, urls)
