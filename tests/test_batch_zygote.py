@@ -8,6 +8,12 @@ refused the same things (graders/engine/zygote.py argues why, promise by promise
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,3 +88,43 @@ def test_a_sandbox_that_wraps_the_worker_otherwise_is_never_forked():
 
     for level in ("process", "netns"):
         assert not zygote.usable(AsUser(level, "nobody", 65534, 65534))
+
+
+HANGS_AT_IMPORT = """
+import os, time
+open(os.path.join(os.getcwd(), "importing"), "w").close()
+time.sleep(120)
+"""
+PARENT = """
+import sys, threading
+from graders.engine.isolated import run_isolated
+threading.Thread(target=run_isolated, args=("start_join", sys.argv[1]), kwargs={"seed": 5}).start()
+"""
+
+
+@pytest.mark.skipif(not zygote.usable(Sandbox("process")), reason="no zygote on this platform")
+def test_a_killed_parent_leaves_no_folder_behind(tmp_path: Path):
+    """SIGKILL gives the grading parent no chance to clean up: its zygote notices (EOF on its
+    socket), kills the run still going, and removes the run's folder and its own home."""
+    submission, scratch = tmp_path / "submission", tmp_path / "tmp"
+    submission.mkdir(), scratch.mkdir()
+    (submission / "start_join.py").write_text(HANGS_AT_IMPORT)
+    env = os.environ | {"TMPDIR": str(scratch), "THREADKIT_IMPORT_SECONDS": "0"}
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(submission)], env=env)
+    try:
+        assert until(lambda: list(scratch.glob("threadkit-run-*/importing"))), "no run started"
+        assert {p.name.split("-")[1] for p in scratch.iterdir()} == {"run", "zygote"}
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert until(lambda: not any(scratch.iterdir())), sorted(p.name for p in scratch.iterdir())
+
+
+def until(condition: Callable[[], object], seconds: float = 20.0) -> bool:
+    """Whether `condition` comes true within `seconds` (polled: it depends on other processes)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -126,7 +126,7 @@ class Zygote:
         self.alive = True
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno())],
+                [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno()), self._home],
                 cwd=self._home,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -323,8 +323,12 @@ def fork_worker(
 # ---------------------------------------------------------------- the zygote's side
 
 
-def serve(control_fd: int) -> None:
-    """The zygote's loop: import everything once, then fork a child per request until EOF."""
+def serve(control_fd: int, home: str = "") -> None:
+    """The zygote's loop: import everything once, then fork a child per request until EOF.
+
+    At EOF the parent is gone (or done): the zygote kills the children still running and
+    removes what would otherwise stay behind if the parent was killed: their run folders and
+    `home`, its own."""
     _preload()
 
     unshare = _find_unshare()
@@ -338,6 +342,7 @@ def serve(control_fd: int) -> None:
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     children: dict[int, int] = {}  # pid -> request id
+    folders: dict[int, str] = {}  # pid -> its run folder, while it runs
     me = os.getpid()
 
     def answer(*message: object) -> None:
@@ -351,6 +356,8 @@ def serve(control_fd: int) -> None:
             if key.fileobj is wake_r:
                 _drain(wake_r)
                 _reap(children, answer)
+                for pid in [p for p in folders if p not in children]:
+                    del folders[pid]
                 continue
             try:
                 data, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 3)
@@ -360,6 +367,7 @@ def serve(control_fd: int) -> None:
                 for fd in fds:
                     os.close(fd)
                 _kill_all(children)
+                _remove_folders([folders[p] for p in children if p in folders] + [home])
                 return
             request = _parse(data, fds)
             if request is None:
@@ -382,6 +390,7 @@ def serve(control_fd: int) -> None:
                 os.close(fd)
             _await_session(ready_r)
             children[pid] = request["id"]
+            folders[pid] = request["cwd"]
             answer("started", request["id"], pid)
 
 
@@ -481,6 +490,13 @@ def _ended_child() -> int | None:
 
 
 _reaped: dict[int, int] = {}
+
+
+def _remove_folders(paths: list[str]) -> None:
+    """Remove each folder the kit made (named threadkit-*), whatever it holds; skip others."""
+    for path in paths:
+        if path and os.path.basename(path).startswith("threadkit-"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_all(children: dict[int, int]) -> None:
@@ -595,5 +611,5 @@ def _forget_ctypes() -> None:
 if __name__ == "__main__":
     from graders.engine.zygote import serve as _serve  # the module's own copy, not __main__'s
 
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "")
     os._exit(0)  # nothing to flush or clean: skip tearing down every module (~0.08 s)
