@@ -4,7 +4,7 @@
 generates (`python -m graders nbgrader`), one kernel per notebook, for the ratio to
 `make grade-one` in the same sitting. Building the course and releasing the assignment are
 set-up, not timed. `make-test`: the kit's own proof from a fresh copy of the checkout (no
-__pycache__, no .pytest_cache), with this interpreter's .venv linked in.
+__pycache__, no .pytest_cache), with the checkout's .venv (Kit.python) linked in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from graders.instructor.bench.inputs import Inputs
@@ -29,7 +28,7 @@ def nbgrader_autograde(kit: Kit, inputs: Inputs, work: Path, settings: Settings)
     course = work / "course"
     if not (course / "release").exists():
         _course(kit, inputs, course)
-    cmd = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
+    cmd = [kit.python, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
     sample = run_timed(cmd + ["--student", STUDENT], cwd=course, env=_nb_env(kit), timeout=1800)
     graded = sorted(p.name for p in (course / "autograded" / STUDENT / ASSIGNMENT).glob("*.ipynb"))
     tasks = [task for task in TASKS if kit.grades(task.module)]
@@ -38,8 +37,8 @@ def nbgrader_autograde(kit: Kit, inputs: Inputs, work: Path, settings: Settings)
 
 
 def _nb_env(kit: Kit) -> dict[str, str]:
-    """nbgrader runs `alembic` from PATH: this interpreter's bin/ first."""
-    bin_dir = str(Path(sys.executable).parent)
+    """nbgrader runs `alembic` from PATH: the checkout's interpreter's bin/ first."""
+    bin_dir = str(Path(kit.python).parent)
     return kit.env(PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
 
 
@@ -51,7 +50,7 @@ def _course(kit: Kit, inputs: Inputs, course: Path) -> None:
     shutil.rmtree(course, ignore_errors=True)
     for cmd, cwd in (
         (kit.command("nbgrader", "--out", str(course)), kit.root),
-        ([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT], course),
+        ([kit.python, "-m", "nbgrader", "generate_assignment", ASSIGNMENT], course),
     ):
         subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
     folder = course / "submitted" / STUDENT / ASSIGNMENT
@@ -76,8 +75,7 @@ def make_test(kit: Kit, inputs: Inputs, work: Path, settings: Settings) -> Measu
             ".venv", "build", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".git"
         ),
     )
-    venv = Path(sys.executable).parent.parent
-    (clone / ".venv").symlink_to(venv)
+    (clone / ".venv").symlink_to(Path(kit.python).parent.parent)  # the checkout's .venv
     sample = run_timed(["make", "test"], cwd=clone, env=Kit(kit.label, clone).env(), timeout=3600)
     summary = [
         line for line in sample.output.splitlines() if " passed" in line or " failed" in line

@@ -26,9 +26,16 @@ class Kit:
     label: str
     root: Path
 
+    @property
+    def python(self) -> str:
+        """The checkout's own .venv interpreter, with the packages its requirements install
+        (a baseline before a requirements change keeps its own); else this interpreter."""
+        own = self.root / ".venv" / "bin" / "python"
+        return str(own) if own.exists() else sys.executable
+
     def command(self, *args: str) -> list[str]:
-        """`python -m graders ARGS` for this checkout (its own graders/, this interpreter)."""
-        return [sys.executable, "-m", "graders", *args]
+        """`python -m graders ARGS` for this checkout (its own graders/ and interpreter)."""
+        return [self.python, "-m", "graders", *args]
 
     def grades(self, module: str) -> bool:
         """Whether this checkout has the task of `module` (an older one may have fewer)."""
