@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.nbgraderformat import MetadataValidator
 
 from graders.cli import main as cli
 from graders.instructor.course import build, regions
@@ -48,6 +47,10 @@ def cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
 
 
 def test_one_valid_nbgrader_notebook_per_registered_task(course: Path):
+    # Imported here: nbgrader's package costs 1.5 s of CPU, in every test worker that collects
+    # this file, and only this test needs it.
+    from nbgrader.nbgraderformat import MetadataValidator
+
     names = sorted(p.stem for p in (course / "source" / build.ASSIGNMENT).glob("*.ipynb"))
     assert names == sorted(t.id for t in TASKS)
     for task in TASKS:
