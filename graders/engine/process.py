@@ -102,7 +102,7 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """`cmd` started at the isolation level, in a session of its own, limited, dying with its
     parent; stdout and stderr into one pipe (read it with `Watched`)."""
-    bytecode.compile_kit()
+    bytecode.prepare()
     if sandbox is not None:
         cmd = sandbox.wrap(cmd, workdir=cwd or Path.cwd(), hidden_file=hidden_file)
     return subprocess.Popen(

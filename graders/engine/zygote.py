@@ -115,7 +115,7 @@ class Zygote:
     """The parent's handle on one zygote process: send requests, dispatch its answers."""
 
     def __init__(self) -> None:
-        bytecode.compile_kit()
+        bytecode.prepare()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._home = tempfile.mkdtemp(prefix="threadkit-zygote-")
         self._sock = ours
