@@ -68,3 +68,22 @@ def test_alternative_solutions_pass_every_check(path: Path, submission):
     run = run_isolated(task.id, submission(task, path), seed=7, hidden=True)
     failed = {c.name: c.feedback.render() for c in run.result.checks if not c.passed}
     assert failed == {}
+
+
+def test_a_pool_full_once_but_short_in_a_later_round_is_told_which_round():
+    """The peak alone reached n_workers: the message names the round that fell short, rather
+    than saying the workers were never all downloading together."""
+    from types import SimpleNamespace
+
+    from graders.kit.checks import CheckFailed
+    from graders.kit.http_fixture import LatchGroup
+    from graders.tasks.worker_pool import PoolRun, require_in_flight
+
+    groups = [LatchGroup(3, 3, "filled", 0.0, 0.1), LatchGroup(3, 2, "timeout", 0.1, 2.1)]
+    http = SimpleNamespace(records=[], peak_in_flight=3, latch_groups=groups, latch_filled=False)
+    run = PoolRun([f"u{i}" for i in range(6)], 3, Path("out"), http, [])  # type: ignore[arg-type]
+    with pytest.raises(CheckFailed) as failed:
+        require_in_flight(run)
+    text = failed.value.feedback.render()
+    assert "round 2: 2 of 3 in flight together (released: timeout)" in text
+    assert "never all downloading" not in text

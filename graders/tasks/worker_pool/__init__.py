@@ -521,11 +521,24 @@ def require_in_flight(run: PoolRun) -> None:
     if not run.urls or run.http.latch_filled:
         return
     threads = len(requests_by_thread(run.http.records))
+    peak, groups = run.http.peak_in_flight, run.http.latch_groups
+    short = next(((i, g) for i, g in enumerate(groups, 1) if not g.filled), None)
+    if peak >= run.at_once and short is not None:  # full once, short in a later round
+        number, group = short
+        raise CheckFailed(
+            f"Your {run.at_once} workers were not all downloading together in every round",
+            expected=f"min(n_workers, URLs left) downloads in flight at once, in every round "
+            f"of {len(groups)}",
+            got=f"round {number}: {group.held} of {group.target} in flight together "
+            f"(released: {group.reason}); {peak} at once at most, by {threads} thread(s) "
+            f"({run.setting()})",
+            hint="Go back to the list as soon as a download is done, and hold the lock only "
+            "to take a URL off it: every worker should be downloading until the list is empty.",
+        )
     raise CheckFailed(
         f"Your {run.at_once} workers were never all downloading at the same time",
         expected=f"{run.at_once} downloads in flight at once, one per worker",
-        got=f"at most {run.http.peak_in_flight} at once, by {threads} thread(s) in all "
-        f"({run.setting()})",
+        got=f"at most {peak} at once, by {threads} thread(s) in all ({run.setting()})",
         hint="Hold the lock only to take a URL off the list; call save_url after the "
         "`with lock:` block, so the other workers can take theirs meanwhile. And start "
         "n_workers threads before joining any.",
