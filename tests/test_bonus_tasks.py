@@ -8,12 +8,16 @@ free-format lines, and the alternative correct solutions (behaviour, not form).
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from graders.engine.isolated import run_isolated
+from graders.kit.checks import CheckFailed
+from graders.kit.http_fixture import LatchGroup
 from graders.tasks import get_task
 from graders.tasks.named_workers import common_words, name_words
+from graders.tasks.worker_pool import PoolRun, require_in_flight
 from tests.helpers import ROOT
 
 ALTERNATIVES = sorted((ROOT / "fixtures").glob("*/alternatives/*.py"))
@@ -73,12 +77,6 @@ def test_alternative_solutions_pass_every_check(path: Path, submission):
 def test_a_pool_full_once_but_short_in_a_later_round_is_told_which_round():
     """The peak alone reached n_workers: the message names the round that fell short, rather
     than saying the workers were never all downloading together."""
-    from types import SimpleNamespace
-
-    from graders.kit.checks import CheckFailed
-    from graders.kit.http_fixture import LatchGroup
-    from graders.tasks.worker_pool import PoolRun, require_in_flight
-
     groups = [LatchGroup(3, 3, "filled", 0.0, 0.1), LatchGroup(3, 2, "timeout", 0.1, 2.1)]
     http = SimpleNamespace(records=[], peak_in_flight=3, latch_groups=groups, latch_filled=False)
     run = PoolRun([f"u{i}" for i in range(6)], 3, Path("out"), http, [])  # type: ignore[arg-type]

@@ -87,11 +87,10 @@ def sample_mutant(task_id: str, preferred: str) -> Mutant:
     return next((m for m in found if m.path.stem == preferred), found[0])
 
 
-# Workers run one after another; a race only forced interleavings show; a pop race.
-# Mutants whose every verdict is forced, so the two runs compared must agree. Not a mutant with
-# a race left to chance: worker_pool's check_outside_lock fails pop_safe in every run (forced)
-# and, under make test's load, sometimes many_workers too, as a racy program may; this test then
-# failed in each of 10 runs of make test from a copy of the kit (make bench), both checkouts.
+# Workers run one after another; a race only forced interleavings show; too few workers (a
+# visible and a hidden check). Their verdicts do not depend on timing, so the two runs compared
+# must agree. worker_pool's check_outside_lock, used before, leaves a race to chance: under
+# make test's load it sometimes failed many_workers too, in one run and not the other.
 MUTANTS = [
     sample_mutant("start_join", "run_not_start"),
     sample_mutant("counter_lock", "no_lock"),
