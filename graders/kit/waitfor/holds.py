@@ -33,17 +33,25 @@ Quiet = Callable[[], "Hashable | None"]
 QUIET_LOOK = 0.02  # seconds between two looks of a hold at `quiet`
 _current_thread = threading.current_thread  # captured: learner code may monkeypatch threading
 _clock = time.perf_counter
-_kit_held: dict[int, threading.Thread] = {}  # thread ident -> thread, while a kit hold has it
+# thread ident -> (thread, whether its hold has ended), while a kit hold has it
+_kit_held: dict[int, tuple[threading.Thread, Callable[[], bool] | None]] = {}
 _kit_held_lock = _thread.allocate_lock()
 
 
 @contextlib.contextmanager
-def held_by_kit() -> Iterator[None]:
+def held_by_kit(released: Callable[[], bool] | None = None) -> Iterator[None]:
     """While the block runs, the calling thread is held by the kit (a latch, a stall): `quiet`
-    counts it as waiting for an arrival, whichever instrument asks."""
+    counts it as waiting for an arrival, whichever instrument asks.
+
+    `released`: true once the hold has ended, before the thread has run again (a latch let
+    its group go; the thread still has to wake up). From then on `quiet` counts the thread as
+    able to go on, as it is: on a loaded machine the wake-up can take longer than two looks,
+    and a thread counted as held until then made the next hold end as "quiet" while a thread
+    that would come to it was only late. Asked from other threads, without a lock: keep it a
+    plain read of a flag."""
     me = _current_thread()
     with _kit_held_lock:
-        _kit_held[me.ident or 0] = me
+        _kit_held[me.ident or 0] = (me, released)
     try:
         yield
     finally:
@@ -58,8 +66,8 @@ def quiet() -> Hashable | None:
 
     For a hold that only times things (a latch): ending it early changes no verdict."""
     with _kit_held_lock:
-        held = dict(_kit_held)
-    return _quiet(held)
+        holds = list(_kit_held.items())
+    return _quiet({ident: thread for ident, (thread, released) in holds if not _ended(released)})
 
 
 def quiet_alone() -> Hashable | None:
@@ -88,6 +96,18 @@ def holds_learner_lock() -> bool:
     graph = _Watchdog._graph
     state = getattr(tracked._tls, "state", None)
     return graph is not None and state is not None and state.graph is graph and bool(state.held)
+
+
+def _ended(released: Callable[[], bool] | None) -> bool:
+    """Whether a hold has ended. A predicate that fails counts as ended: the thread then
+    counts as able to go on, so no other hold ends early on its account (its time limit
+    stays)."""
+    if released is None:
+        return False
+    try:
+        return bool(released())
+    except Exception:  # noqa: BLE001 - see above
+        return True
 
 
 def _quiet(held: dict[int, threading.Thread]) -> Hashable | None:
@@ -133,7 +153,7 @@ def wait_quietly(
     the clock passes deadline() (perf_counter seconds; it may move). The calling thread counts
     as held by the kit meanwhile. `probe=None`: no looks (another thread of the hold looks)."""
     stillness = Stillness(probe) if probe is not None else None
-    with held_by_kit():
+    with held_by_kit(done):
         while not done():
             left = deadline() - _clock()
             if left <= 0:

@@ -362,7 +362,8 @@ class LockWatch:
             self._waiting[me] = Wait(me, lock, line)
         self._changed.notify_all()
         try:
-            with waitfor.held_by_kit():  # a waiter of the checks' locks: the graph cannot see it
+            # a waiter of the checks' locks: the graph cannot see it
+            with waitfor.held_by_kit(lambda: lock.owner is None):
                 return self._wait_for_owner(lock, me, end)
         finally:
             self._blocked.discard(me)
