@@ -160,6 +160,7 @@ print(json.dumps({
     "session leader": os.getsid(0) == os.getpid(),
     "pdeathsig": got.value,
     "home": os.environ.get("HOME"), "tmp": os.environ.get("TMPDIR"),
+    "malloc arenas": os.environ.get("MALLOC_ARENA_MAX"),
     "python vars": sorted(k for k in os.environ if k.startswith("PYTHON")),
 }))
 """
@@ -186,12 +187,44 @@ def test_limits_session_and_environment_are_applied_before_the_command_runs(
     if process._prctl is not None:
         assert seen["pdeathsig"] == 9
     assert seen["home"] == str(tmp_path) and seen["tmp"] == str(tmp_path / "tmp")
+    assert seen["malloc arenas"] == process.MALLOC_ARENAS
     assert seen["python vars"] == [
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONPATH",
         "PYTHONSAFEPATH",
         "PYTHONUNBUFFERED",
     ]
+
+
+THREADS = """
+import os, threading
+ready, go = threading.Barrier(151), threading.Event()
+def work():
+    chunks = [bytearray(1000) for _ in range(50)]  # malloc in this thread: it gets an arena
+    ready.wait()
+    go.wait()
+threads = [threading.Thread(target=work) for _ in range(150)]
+for i, t in enumerate(threads):
+    try:
+        t.start()
+    except RuntimeError as exc:
+        print(f"thread {i}: {exc}", flush=True)
+        os._exit(3)
+ready.wait()
+go.set()
+for t in threads:
+    t.join()
+print("ok")
+"""
+
+
+def test_a_child_under_the_default_limits_can_run_150_threads_at_once():
+    """More threads than any task starts (deadlock's workshop size: 100) fit in the address
+    space a grading process is given, with room for the kit: without the arena cap, 150
+    reserve over 2 GiB."""
+    proc = start(THREADS, process.DEFAULT_LIMITS)
+    finished = process.Watched(proc, process.DEFAULT_LIMITS).finish()
+    assert (finished.exit_code, finished.output.strip()) == (0, "ok"), finished.output
 
 
 def test_a_pictures_child_gets_the_same_limits(tmp_path: Path):

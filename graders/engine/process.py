@@ -71,17 +71,27 @@ class Running(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
+# glibc gives each new thread that allocates a malloc arena of its own, reserving 64 MiB of
+# address space each, up to 8 per core. Under the address-space limit (Limits.memory_bytes),
+# 100 threads (deadlock's workshop size) reserved 1.8 GiB, 0.9 of it arenas: a correct program
+# could fail with "can't start new thread" (seen on 3.13, where a mutant failed a check outside
+# its requirement in 3 runs of 6). Two arenas: 0.9 GiB.
+MALLOC_ARENAS = "2"
+
+
 def environment(
     *, sandbox: Sandbox | None = None, home: Path | None = None, tmp: Path | None = None
 ) -> dict[str, str]:
     """A child's environment: none of the caller's PYTHON* settings (no PYTHONSTARTUP, no
     PYTHONINSPECT), this kit importable, output unbuffered, no .pyc litter, the script's own
-    folder not on sys.path; HOME and TMPDIR moved where given; the level's own variables."""
+    folder not on sys.path, glibc's malloc arenas capped; HOME and TMPDIR moved where given;
+    the level's own variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(KIT_ROOT)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONSAFEPATH"] = "1"
+    env["MALLOC_ARENA_MAX"] = MALLOC_ARENAS
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
     if home is not None:
