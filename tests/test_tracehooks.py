@@ -153,3 +153,47 @@ def test_a_thread_whose_install_fails_still_runs(monkeypatch: pytest.MonkeyPatch
         tracehooks.settrace_new_threads(None)
     assert ran == [1]
     assert tracehooks.failed_installs == before + 1
+
+
+UNTRACE_WHILE_OTHERS_TRACE_OPCODES = """
+import sys, threading, time
+from graders.kit import tracehooks
+
+def local(frame, event, arg):
+    return local
+
+def trace(frame, event, arg):
+    if frame.f_code.co_filename != __file__:
+        return None
+    frame.f_trace_opcodes = True
+    return local
+
+def work(i):
+    time.sleep(0.05 + 0.01 * i)
+    return i + 1
+
+sys._getframe().f_trace_opcodes = True  # 3.12 turns opcode events on only after a frame asks
+tracehooks.settrace_new_threads(trace)
+tracehooks.settrace(trace)
+threads = [threading.Thread(target=work, args=(i,)) for i in range(5)]
+for t in threads:
+    t.start()
+tracehooks.settrace(None)  # while the threads still trace, opcodes on
+tracehooks.settrace_new_threads(None)
+for t in threads:
+    t.join()
+print("ok")
+"""
+
+
+def test_untracing_while_other_threads_trace_opcodes_does_not_crash(tmp_path: Path) -> None:
+    """CPython 3.12 crashed with SIGSEGV here with sys.settrace(None) (every run on 3.12.1):
+    a forced interleaving ending while a learner's unjoined threads still ran killed the
+    grading process. tracehooks.settrace(None) installs a function that traces nothing there."""
+    script = tmp_path / "untrace.py"
+    script.write_text(UNTRACE_WHILE_OTHERS_TRACE_OPCODES)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
