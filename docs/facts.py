@@ -156,7 +156,75 @@ def fact6() -> None:
     )
 
 
+UNTRACE = """
+import sys, threading, time
+def local(frame, event, arg):
+    return local
+def trace(frame, event, arg):
+    if frame.f_code.co_filename != __file__:
+        return None
+    frame.f_trace_opcodes = True
+    return local
+sys._getframe().f_trace_opcodes = True
+threading.settrace(trace)
+sys.settrace(trace)
+threads = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(5)]
+for t in threads:
+    t.start()
+sys.settrace(REPLACEMENT)  # while the other threads still trace, opcode events on
+threading.settrace(None)
+for t in threads:
+    t.join()
+"""
+
+
+def fact7() -> None:
+    import subprocess
+    import tempfile
+
+    codes = []
+    for replacement in ("None", "lambda *args: None"):
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
+            script.write(UNTRACE.replace("REPLACEMENT", replacement))
+        run = [sys.executable, script.name]
+        runs = [subprocess.run(run, stderr=subprocess.DEVNULL).returncode for _ in range(RUNS)]
+        os.unlink(script.name)
+        codes.append(f"sys.settrace({replacement}): {sum(r != 0 for r in runs)} of {RUNS} crashed")
+    print(f"fact 7: {sys.version.split()[0]}: " + "; ".join(codes))
+
+
+MANY_THREADS = """
+import re, threading
+def vm():
+    return int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
+go = threading.Event()
+def work():
+    chunks = [bytearray(1000) for _ in range(50)]
+    go.wait()
+threads = [threading.Thread(target=work) for _ in range(100)]
+for t in threads:
+    t.start()
+print(vm())
+go.set()
+for t in threads:
+    t.join()
+"""
+
+
+def fact8() -> None:
+    import subprocess
+
+    sizes = []
+    for arenas in (None, "2"):
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+        if arenas:
+            env["MALLOC_ARENA_MAX"] = arenas
+        out = subprocess.run([sys.executable, "-c", MANY_THREADS], env=env, capture_output=True)
+        sizes.append(f"MALLOC_ARENA_MAX={arenas or 'unset'}: {out.stdout.decode().strip()} MiB")
+    print(f"fact 8: {sys.version.split()[0]}: 100 threads reserve " + ", ".join(sizes))
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    facts = {"1": fact1, "2": fact2, "3": fact3, "4": fact4, "6": fact6}
+    facts = {"1": fact1, "2": fact2, "3": fact3, "4": fact4, "6": fact6, "7": fact7, "8": fact8}
     facts[sys.argv[1] if len(sys.argv) > 1 else "1"]()
