@@ -32,7 +32,7 @@ def _collect() -> None:
     learner's code dropped without shutdown() ends its idle workers only when it is freed, and
     when it sits in a reference cycle that waits for the cyclic collector, whenever that runs.
     cpu_bound's mutant without shutdown then also failed a check of another requirement (its
-    workers outlived the next call by the whole grace period) in about 1 run in 10 on 3.12 with
+    workers outlived the next call by the whole grace period) in 3 runs of 11 on 3.12 with
     both cores busy: when the collector ran was the verdict."""
     _gc_collect()
 
