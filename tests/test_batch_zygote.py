@@ -96,9 +96,9 @@ open(os.path.join(os.getcwd(), "importing"), "w").close()
 time.sleep(120)
 """
 PARENT = """
-import sys, threading
+import sys
 from graders.engine.isolated import run_isolated
-threading.Thread(target=run_isolated, args=("start_join", sys.argv[1]), kwargs={"seed": 5}).start()
+run_isolated("start_join", sys.argv[1], seed=5)
 """
 
 
