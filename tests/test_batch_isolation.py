@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +50,20 @@ def test_bwrap_shows_graders_and_the_tasks_own_hidden_checks_only(tmp_path):
     own_hidden = GRADERS / "tasks" / "start_join" / "hidden.py"
     assert run_in("bwrap", unreadable, tmp_path, own_hidden) == "True"
     assert run_in("bwrap", "import os; print(os.getpid())", tmp_path) != ""
+
+
+@pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work here")
+def test_bwrap_works_for_a_kit_and_python_kept_under_tmp(tmp_path):
+    """The probe binds a folder of its own: binding all of /tmp hid a kit copied there (as
+    `make bench` copies it for its `make test` row), and bwrap was reported as not working."""
+    kit = tmp_path / "kit"
+    shutil.copytree(GRADERS, kit / "graders", ignore=shutil.ignore_patterns("__pycache__"))
+    (kit / ".venv").symlink_to(Path(sys.prefix))  # sys.prefix: now under /tmp too
+    python = kit / ".venv" / "bin" / Path(sys.executable).name
+    code = "from graders.engine.sandbox import works; print(works('bwrap'))"
+    env = {**os.environ, "PYTHONPATH": str(kit)}
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, cwd=kit)
+    assert done.stdout.strip() == "True", done.stderr
 
 
 @pytest.mark.skipif(not works("netns"), reason="network namespaces do not work here")

@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,15 +80,17 @@ def works(level: str) -> bool:
     """Whether a trivial Python command runs at this level here (tried once, then remembered)."""
     if level == "process":
         return True
-    probe = Sandbox(level).wrap(
-        [sys.executable, "-c", "pass"], workdir=Path("/tmp"), hidden_file=None
-    )
-    if shutil.which(probe[0]) is None:
-        return False
-    try:
-        done = subprocess.run(probe, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    # a folder of its own, as a run has: binding all of /tmp would hide a kit kept under /tmp
+    with tempfile.TemporaryDirectory(prefix="threadkit-probe-") as tmp:
+        probe = Sandbox(level).wrap(
+            [sys.executable, "-c", "pass"], workdir=Path(tmp), hidden_file=None
+        )
+        if shutil.which(probe[0]) is None:
+            return False
+        try:
+            done = subprocess.run(probe, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
     return done.returncode == 0
 
 
