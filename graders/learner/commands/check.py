@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     zygote.warm_up()  # the grading processes' imports, while this one imports rich
     from rich.console import Console
+    from rich.text import Text
 
     from graders.engine.runner import new_seed
     from graders.learner import terminal
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             show_timeline(console, args.task, folder)
     console.print(terminal.next_up(results, {t.id: t for t in TASKS}))
     if failing := terminal.next_task(results):
-        console.print(f"[dim]seed {seed} · replay: {replay_command(failing.task, seed, args)}[/]")
+        # one line however long (a path), for the terminal to wrap and the learner to copy
+        replay = f"seed {seed} · replay: {replay_command(failing.task, seed, args)}"
+        console.print(Text(replay, style="dim"), soft_wrap=True)
     if args.summary:
         from graders.learner import job_summary
 
