@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from graders.engine.sandbox import LEVELS, Sandbox, detect, works
+from graders.tasks import TASKS
 from tests.helpers import ROOT, SOLUTIONS
 
 GRADERS = ROOT / "graders"
@@ -50,6 +51,29 @@ def test_bwrap_shows_graders_and_the_tasks_own_hidden_checks_only(tmp_path):
     own_hidden = GRADERS / "tasks" / "start_join" / "hidden.py"
     assert run_in("bwrap", unreadable, tmp_path, own_hidden) == "True"
     assert run_in("bwrap", "import os; print(os.getpid())", tmp_path) != ""
+
+
+@pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work here")
+def test_a_submissions_sandbox_shows_every_hidden_check_and_writes_only_its_folder(tmp_path):
+    """One bwrap sandbox holds a submission's zygote and all its tasks (each imports its own
+    hidden checks): the same view as a task's own, but with every task's hidden checks."""
+    hidden = [task.files().hidden for task in TASKS]
+    paths = [SOLUTIONS / "start_join.py", ROOT / "tests" / "conftest.py", ROOT / "fixtures"]
+    code = (
+        "import os, pathlib\n"
+        f"print([bool(pathlib.Path(p).read_text()) for p in {[str(h) for h in hidden]!r}])\n"
+        f"print([os.path.exists(p) for p in {[str(p) for p in paths]!r}])\n"
+        f"print([os.access(p, os.W_OK) for p in {[str(tmp_path), str(GRADERS)]!r}])"
+    )
+    cmd = Sandbox("bwrap").wrap_submission([sys.executable, "-c", code], folder=tmp_path)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    readable, exists, writable = done.stdout.split("\n")[:3]
+    assert readable == str([True] * len(hidden))
+    assert exists == str([False, False, False])
+    assert writable == str([True, False])
+    with pytest.raises(ValueError):
+        Sandbox("process").wrap_submission(["true"], folder=tmp_path)
 
 
 @pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work here")

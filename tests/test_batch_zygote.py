@@ -15,12 +15,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graders.engine import zygote
 from graders.engine.isolated import run_isolated
+from graders.engine.process import Limits
 from graders.engine.sandbox import Sandbox, works
+from graders.engine.verdicts import IsolatedRun
 
 PROBE = """
 import os, resource, socket, sys, tempfile
@@ -61,7 +64,18 @@ LEVELS = [
     pytest.param(
         "netns", marks=pytest.mark.skipif(not works("netns"), reason="no network namespaces")
     ),
+    pytest.param(
+        "bwrap", marks=pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work")
+    ),
 ]
+
+
+def run_forked(task: str, submission: Path, level: str, **options: Any) -> IsolatedRun:
+    """One run forked from a zygote: at bwrap, the submission's own inside its sandbox (as
+    graders.instructor.batch.run does), else the shared one."""
+    with zygote.for_submission(Sandbox(level)) as warm:
+        assert (warm is not None) == (level in zygote.SANDBOXED)
+        return run_isolated(task, submission, sandbox=Sandbox(level), zygote=warm, **options)
 
 
 @pytest.mark.skipif(not zygote.usable(Sandbox("process")), reason="no zygote on this platform")
@@ -70,10 +84,14 @@ def test_a_forked_grading_process_sees_and_is_refused_what_a_fresh_one_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: str
 ):
     (tmp_path / "start_join.py").write_text(PROBE)
-    forked = run_isolated("start_join", tmp_path, seed=5, hidden=True, sandbox=Sandbox(level))
+    forked = run_forked("start_join", tmp_path, level, seed=5, hidden=True)
     monkeypatch.setenv(zygote.ENV_SWITCH, "0")
     fresh = run_isolated("start_join", tmp_path, seed=5, hidden=True, sandbox=Sandbox(level))
     assert "FORKED True" in forked.output and "FORKED False" in fresh.output
+    if level == "bwrap":  # a fresh sandbox's session is led by bwrap's own init, pid 1 there
+        assert "FACT session leader True" in forked.output
+        assert "FACT session leader False" in fresh.output
+        forked.output = forked.output.replace("leader True", "leader False")
     assert facts(forked.output) == facts(fresh.output) != []
     assert "FACT ctypes refused" in forked.output and "FACT ctypes loaded []" in forked.output
     assert sorted(forked.tampering) == sorted(fresh.tampering)
@@ -88,6 +106,30 @@ def test_a_sandbox_that_wraps_the_worker_otherwise_is_never_forked():
 
     for level in ("process", "netns"):
         assert not zygote.usable(AsUser(level, "nobody", 65534, 65534))
+    with zygote.for_submission(AsUser("bwrap", "nobody", 65534, 65534)) as warm:
+        assert warm is None
+
+
+HANGS = """
+import time
+while True:
+    time.sleep(0.01)
+"""
+
+
+@pytest.mark.skipif(not works("bwrap"), reason="bubblewrap does not work here")
+def test_a_task_past_its_limit_in_a_submissions_sandbox_is_killed_there(tmp_path: Path):
+    """Inside the submission's sandbox a grading process has another pid than outside. The
+    parent kills its group by the pid the kernel gave it (SO_PASSCRED), not the zygote's
+    number: else the time limit would miss it, and the run would never end."""
+    (tmp_path / "start_join.py").write_text(HANGS)
+    limits = Limits(seconds=1.0, import_seconds=0)
+    start = time.monotonic()
+    run = run_forked("start_join", tmp_path, "bwrap", seed=5, limits=limits)
+    assert time.monotonic() - start < 15
+    assert run.exit_code is None  # killed at the limit
+    assert run.result.points == 0
+    assert "FORKED" not in run.output
 
 
 HANGS_AT_IMPORT = """

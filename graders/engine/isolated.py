@@ -23,6 +23,7 @@ from graders.engine.channel import Secret, unseal
 from graders.engine.process import DEFAULT_LIMITS, Limits, Running
 from graders.engine.sandbox import Sandbox
 from graders.engine.verdicts import IsolatedRun, decode, fail_all, flooded
+from graders.engine.zygote import Zygote
 from graders.kit import import_budget
 from graders.tasks import get_task
 
@@ -39,16 +40,20 @@ def run_isolated(
     limits: Limits = DEFAULT_LIMITS,
     sandbox: Sandbox = PROCESS,
     stop: threading.Event | None = None,
+    zygote: Zygote | None = None,
 ) -> IsolatedRun:
     """Run `task_id`'s checks on `submission` in a child process and collect the verdict.
 
     Setting `stop` (then calling `process.stop_all`) kills the process at once, even one that
-    is only just starting: an interrupted batch does not wait for anything.
+    is only just starting: an interrupted batch does not wait for anything. `zygote`: the
+    submission's own, inside its sandbox (graders.engine.zygote.for_submission); the run's
+    folder is then made in that sandbox's folder.
     """
     task = get_task(task_id)
     secret = Secret.new()
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="threadkit-run-") as tmp:
+    root = zygote.folder if zygote is not None else None
+    with tempfile.TemporaryDirectory(prefix="threadkit-run-", dir=root) as tmp:
         workdir = Path(tmp).resolve()
         copy = intake.copy_modules(Path(submission), workdir)
         (workdir / "tmp").mkdir()
@@ -62,7 +67,7 @@ def run_isolated(
         ] + (["--hidden"] if hidden else [])
         hidden_file = task.files().hidden if hidden else None
         try:
-            proc = _start(args, sandbox, workdir, hidden_file, write_fd, limits)
+            proc = _start(args, sandbox, workdir, hidden_file, write_fd, limits, zygote)
         finally:
             os.close(write_fd)
         watched = process.Watched(proc, limits)
@@ -88,14 +93,16 @@ def _start(
     hidden_file: Path | None,
     write_fd: int,
     limits: Limits,
+    warm: Zygote | None,
 ) -> Running:
     """The grading process running graders.engine.worker with `args`: forked from the warm
-    zygote where the level allows (graders.engine.zygote says why that is as safe), else a
+    zygote (`warm`, else the shared one) where the level allows (graders.engine.zygote says
+    why that is as safe), else a
     fresh interpreter, wrapped by the sandbox, as always. Either way graders.engine.process
     gives it its session, limits and environment."""
     env = process.environment(sandbox=sandbox, home=workdir, tmp=workdir / "tmp")
     forked = zygote.fork_worker(
-        args, sandbox=sandbox, cwd=workdir, env=env, limits=limits, result_fd=write_fd
+        args, sandbox=sandbox, cwd=workdir, env=env, limits=limits, result_fd=write_fd, zygote=warm
     )
     if forked is not None:
         return forked

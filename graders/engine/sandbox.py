@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,18 @@ class Sandbox:
         if self.level == "netns":
             return _unshare_prefix() + cmd
         if self.level == "bwrap":
-            return _bwrap_prefix(workdir, hidden_file) + cmd
+            return _bwrap_prefix(workdir, {hidden_file} if hidden_file else set()) + cmd
         return cmd
+
+    def wrap_submission(self, cmd: list[str], *, folder: Path) -> list[str]:
+        """`cmd` (a zygote, graders.engine.zygote) in one bwrap sandbox for every task of one
+        submission: `folder`, which will hold each task's work folder, is the only writable
+        one, and every task's hidden checks are readable (each task's grading process imports
+        its own). Only the bwrap level builds a sandbox per command."""
+        if self.level != "bwrap":
+            raise ValueError(f"isolation {self.level!r} has no sandbox of its own to share")
+        every_hidden = {task.files().hidden for task in TASKS}
+        return _bwrap_prefix(folder, every_hidden) + cmd
 
     def env(self) -> dict[str, str]:
         """Extra environment for the grading process at this level."""
@@ -100,7 +111,7 @@ def _unshare_prefix() -> list[str]:
     return ["unshare", "--user", "--map-root-user", "--net"]
 
 
-def _bwrap_prefix(workdir: Path, hidden_file: Path | None) -> list[str]:
+def _bwrap_prefix(workdir: Path, shown: Collection[Path]) -> list[str]:
     graders = KIT_ROOT / "graders"
     args = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session"]
     args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
@@ -111,9 +122,9 @@ def _bwrap_prefix(workdir: Path, hidden_file: Path | None) -> list[str]:
         if not Path(root).resolve().is_relative_to("/usr"):
             args += ["--ro-bind", root, root]
     args += ["--ro-bind", str(graders), str(graders)]
-    for task in TASKS:  # every other task's hidden checks (and their bytecode) read as empty
+    for task in TASKS:  # every hidden checks file not shown (and its bytecode) reads as empty
         path = task.files().hidden
-        if path.exists() and path != hidden_file:
+        if path.exists() and path not in shown:
             for secret in [path, *path.parent.glob("__pycache__/hidden.*.pyc")]:
                 args += ["--ro-bind", "/dev/null", str(secret)]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]

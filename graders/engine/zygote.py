@@ -11,10 +11,21 @@ its exit status. The parent (graders.engine.isolated) then treats it as it treat
 started itself: it hands over the key on stdin, drains the two pipes, enforces the time limit
 by killing the process group, and unseals the report.
 
-Used for the `process` and `netns` levels where os.fork and socket.send_fds exist; bwrap, and
-everywhere else, keeps the old path (a fresh interpreter per task), which is also the fallback
-whenever the zygote cannot start, dies, or does not answer. THREADKIT_ZYGOTE=0 turns it off;
-THREADKIT_ZYGOTE_DEBUG=1 lets the zygote's own errors reach the parent's stderr.
+Where os.fork and socket.send_fds exist:
+- `process`, `netns`: one zygote per grading parent (`shared`), on the machine.
+- `bwrap`: one zygote per submission (`for_submission`, used by graders.instructor.batch.run),
+  inside a bwrap sandbox of its own; every task of that submission is forked from it. A fresh
+  sandbox and interpreter per task cost `make grade-one` on the solutions 0.7 s of CPU more,
+  of 2.7 (docs/design.md, "Grading processes").
+Everywhere else, and whenever a zygote cannot start, dies, or does not answer, a task gets the
+old path: a fresh interpreter (in a fresh sandbox, at bwrap). THREADKIT_ZYGOTE=0 turns zygotes
+off; THREADKIT_ZYGOTE_DEBUG=1 lets the zygote's own errors reach the parent's stderr.
+
+The parent learns a child's pid from the kernel, not from the zygote: the child announces
+itself on the control socket, and SO_PASSCRED gives the parent the sender's pid as the parent
+numbers it. In a bwrap sandbox (a PID namespace of its own) the zygote's number for the child
+is another process's number outside; and no process in the sandbox can make the parent kill
+a process group outside it.
 
 Why the guard's promises (graders.engine.guard) still hold in a forked child
 ----------------------------------------------------------------------------
@@ -51,22 +62,36 @@ Why the guard's promises (graders.engine.guard) still hold in a forked child
   too; the key comes from the parent's `secrets`. Only the str hash seed is shared between the
   children of one zygote, which no check relies on.
 - No threads: the zygote never starts a thread, so no lock can be held at the fork.
+
+What one sandbox per submission (bwrap) shares, and why that is as safe as one per task
+---------------------------------------------------------------------------------------
+The sandbox is the wall between a submission and everything else: the host, the kit's
+solutions and tests, other submissions. That wall is the same: the sandbox shows the Python
+installation, graders/, and this submission's folder only, and it is the only writable one.
+Inside it, the tasks of one submission now share a /tmp, a PID namespace, a network namespace,
+and the view of every task's hidden checks (each task's process imports its own). Everything
+in there is the same learner's: a module that escaped the guard could reach the next task's
+process, or read another task's hidden checks; but the same escape written into that task's
+own file, which the learner also hands in, reaches as far in a sandbox of its own. So a
+sandbox per task bought nothing against the learner whose files these are.
 """
 
 from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import os
 import selectors
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -80,7 +105,8 @@ if TYPE_CHECKING:
     from graders.engine.sandbox import Sandbox
 
 ENV_SWITCH = "THREADKIT_ZYGOTE"  # "0": every task in a fresh interpreter, as before
-LEVELS = ("process", "netns")  # bwrap builds its mounts per task: a fresh process each time
+LEVELS = ("process", "netns")  # one shared zygote on the machine serves these
+SANDBOXED = ("bwrap",)  # a zygote inside each submission's own sandbox (for_submission)
 MAX_MESSAGE = 1024 * 1024
 START_TIMEOUT = 60.0  # seconds for the zygote to fork a child (it may still be importing)
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
@@ -114,27 +140,40 @@ class Forked:
 class Zygote:
     """The parent's handle on one zygote process: send requests, dispatch its answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: Sandbox | None = None) -> None:
+        """A zygote on this machine (`process`, `netns`), or, given a bwrap `sandbox`, one
+        inside a sandbox of its own whose folder (`folder`) must hold every run's folder."""
         bytecode.prepare()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if _PASSCRED:  # the kernel then says which process sent each message
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self._home = tempfile.mkdtemp(prefix="threadkit-zygote-")
+        self.folder = Path(self._home) if sandbox is not None else None
         self._sock = ours
         self._send_lock = threading.Lock()
         self._runs: dict[int, Forked] = {}
         self._next = 0
         self._owner = os.getpid()
         self.alive = True
+        cmd = [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno()), self._home]
+        env = _zygote_env(self._home)
+        if sandbox is not None:
+            cmd = sandbox.wrap_submission(cmd, folder=Path(self._home))
+            env |= sandbox.env()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno()), self._home],
+                cmd,
                 cwd=self._home,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL if not os.environ.get("THREADKIT_ZYGOTE_DEBUG") else None,
                 pass_fds=(theirs.fileno(),),
-                env=_zygote_env(self._home),
+                env=env,
                 start_new_session=True,  # Ctrl-C in the terminal reaches the parent only
             )
+        except OSError:
+            shutil.rmtree(self._home, ignore_errors=True)
+            raise
         finally:
             theirs.close()
         threading.Thread(target=self._read, name="threadkit-zygote", daemon=True).start()
@@ -189,9 +228,9 @@ class Zygote:
         """Dispatch the zygote's answers until it goes; then fail whatever is still waiting."""
         while True:
             try:
-                data = self._sock.recv(MAX_MESSAGE)
+                data, ancillary, _, _ = self._sock.recvmsg(MAX_MESSAGE, _CREDENTIALS_SPACE)
             except OSError:
-                data = b""
+                data, ancillary = b"", []
             if not data:
                 break
             try:
@@ -204,14 +243,16 @@ class Zygote:
                     self._runs.pop(number, None)
             if run is None:
                 continue
-            if kind == "started":
-                run.pid = int(value)
+            if kind == "started":  # sent by the child itself, once it leads its own session
+                run.pid = _sender(ancillary) if _PASSCRED else int(value)
                 run._started.set()
             elif kind == "failed":
                 run.error = str(value)
                 run._started.set()
             elif kind == "exited":
+                run.error = run.error or ("" if run.pid else "it ended before it started")
                 run.returncode = int(value)
+                run._started.set()
                 run._exited.set()
         self.alive = False
         with self._send_lock:
@@ -239,6 +280,21 @@ class Zygote:
         shutil.rmtree(self._home, ignore_errors=True)
 
 
+_PASSCRED = hasattr(socket, "SO_PASSCRED") and hasattr(socket, "SCM_CREDENTIALS")
+_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+_CREDENTIALS_SPACE = socket.CMSG_SPACE(_CREDENTIALS.size) if _PASSCRED else 0
+
+
+def _sender(ancillary: list[tuple[int, int, bytes]]) -> int:
+    """The pid of the process that sent a message, as the kernel gives it in this process's
+    own PID namespace (a child of a zygote in a bwrap sandbox has another number in there);
+    0 if there is none."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            return int(_CREDENTIALS.unpack(data[: _CREDENTIALS.size])[0])
+    return 0
+
+
 def _zygote_env(home: str) -> dict[str, str]:
     """The zygote's environment: a grading process's (graders.engine.process.environment),
     with a private, empty HOME, so no user site-packages join sys.path. Each child gets its
@@ -261,19 +317,42 @@ if hasattr(os, "register_at_fork"):
 
 
 def usable(sandbox: Sandbox) -> bool:
-    """Whether tasks at this isolation level can be forked from a zygote here. Only the plain
-    levels: a Sandbox of another kind wraps the worker in a command of its own that a fork
-    would skip (graders.instructor.as_user's AsUser drops to an unprivileged user)."""
+    """Whether tasks at this isolation level can be forked from the shared zygote here."""
+    return sandbox.level in LEVELS and _forks(sandbox)
+
+
+def _forks(sandbox: Sandbox) -> bool:
+    """Whether a zygote may serve this sandbox here. Only the plain levels: a Sandbox of
+    another kind wraps the worker in a command of its own that a fork would skip
+    (graders.instructor.as_user's AsUser drops to an unprivileged user)."""
     from graders.engine.sandbox import Sandbox
 
     return (
         type(sandbox) is Sandbox
-        and sandbox.level in LEVELS
         and hasattr(os, "fork")
         and hasattr(socket, "send_fds")
         and hasattr(socket, "SOCK_SEQPACKET")
         and os.environ.get(ENV_SWITCH, "1") != "0"
     )
+
+
+@contextlib.contextmanager
+def for_submission(sandbox: Sandbox) -> Iterator[Zygote | None]:
+    """For the block: a zygote of its own inside one bwrap sandbox, for one submission's tasks
+    (run_isolated's `zygote`); None at the other levels (the shared zygote serves them), or
+    when it cannot start (each task then gets a fresh sandbox, as before)."""
+    if sandbox.level not in SANDBOXED or not _forks(sandbox):
+        yield None
+        return
+    try:
+        warm = Zygote(sandbox)
+    except OSError:
+        yield None
+        return
+    try:
+        yield warm
+    finally:
+        warm.close()
 
 
 def warm_up(level: str = "process") -> None:
@@ -307,13 +386,16 @@ def fork_worker(
     env: dict[str, str],
     limits: Limits,
     result_fd: int,
+    zygote: Zygote | None = None,
 ) -> Forked | None:
-    """The grading process for worker `args`, forked from the shared zygote; None when the
-    caller must start a fresh interpreter instead (level, platform, switch, zygote failure)."""
-    if not usable(sandbox) or result_fd < 3:
+    """The grading process for worker `args`, forked from `zygote` (a submission's own,
+    for_submission) or else from the shared one; None when the caller must start a fresh
+    interpreter instead (level, platform, switch, zygote failure)."""
+    if result_fd < 3:
         return None
-    zygote = shared()
     if zygote is None:
+        zygote = shared() if usable(sandbox) else None
+    if zygote is None or not zygote.alive:
         return None
     return zygote.fork(
         args, cwd=cwd, env=env, limits=limits, result_fd=result_fd, netns=sandbox.level == "netns"
@@ -391,7 +473,6 @@ def serve(control_fd: int, home: str = "") -> None:
             _await_session(ready_r)
             children[pid] = request["id"]
             folders[pid] = request["cwd"]
-            answer("started", request["id"], pid)
 
 
 def _preload() -> None:
@@ -439,8 +520,8 @@ def _parse(data: bytes, fds: list[int]) -> dict[str, Any] | None:
 
 
 def _await_session(ready: int) -> None:
-    """Wait until the child leads a session of its own (or died trying): only then may the
-    parent learn its pid, since killing its process group before setsid would miss it."""
+    """Wait until the child leads a session of its own (or died trying): before that, killing
+    its process group (_reap, _kill_all) would miss it."""
     try:
         os.read(ready, 1)
     finally:
@@ -525,15 +606,15 @@ def _child(
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         selector, control, *raw = closing
         selector.close()
-        os.close(control.detach())  # no object left that would close a reused number later
         for fd in raw:
             os.close(fd)
         os.setsid()
         apply_limits, limits_type = limits
         apply_limits(limits_type(**request["limits"]))
-        os.close(ready)  # the zygote may now tell the parent this pid (see _await_session)
+        os.close(ready)  # the zygote may go on (see _await_session)
         if os.getppid() != zygote_pid:  # the zygote died before PDEATHSIG was set
             _exit(1)
+        _announce(control, request["id"])
         _redirect(fds, request["result_fd"])
         if request["netns"]:
             _enter_netns(unshare)
@@ -551,6 +632,17 @@ def _child(
         traceback.print_exc()
     finally:
         _exit(70)
+
+
+def _announce(control: socket.socket, number: int) -> None:
+    """Tell the parent this process has started, from this process itself: the kernel adds
+    its pid as the parent sees it (Zygote._read), even across a PID namespace. Only then, as
+    the session leader, so that killing the group from that moment kills it and nothing else.
+    Then the control socket is closed: no learner code can reach the zygote."""
+    try:
+        control.send(repr(("started", number, os.getpid())).encode("utf-8"))
+    finally:
+        os.close(control.detach())  # no object left that would close a reused number later
 
 
 def _redirect(fds: list[int], result_fd: int) -> None:

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from graders.engine import intake
+from graders.engine import intake, zygote
 from graders.engine.isolated import run_isolated
 from graders.engine.process import DEFAULT_LIMITS, Limits
 from graders.engine.runner import CheckResult, TaskResult
 from graders.engine.sandbox import Sandbox
 from graders.engine.verdicts import IsolatedRun
+from graders.engine.zygote import Zygote
 from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
 from graders.tasks import TASKS, Task
@@ -73,19 +74,20 @@ def run_submission(
     def one(task: Task) -> None:
         if stop is not None and stop.is_set():
             return
-        run = _run_task(task, prepared, options, seed, start, stop)
+        run = _run_task(task, prepared, options, seed, start, stop, warm)
         with lock:
             finished[task.id] = run
             so_far = [finished[t.id] for t in TASKS if t.id in finished]
         if after_task is not None:
             after_task(so_far)
 
-    if tasks_at_once > 1:
-        with ThreadPoolExecutor(max_workers=tasks_at_once) as pool:
-            list(pool.map(one, TASKS))
-    else:
-        for task in TASKS:
-            one(task)
+    with zygote.for_submission(options.sandbox) as warm:
+        if tasks_at_once > 1:
+            with ThreadPoolExecutor(max_workers=tasks_at_once) as pool:
+                list(pool.map(one, TASKS))
+        else:
+            for task in TASKS:
+                one(task)
     return seed, [finished[t.id] for t in TASKS if t.id in finished]
 
 
@@ -96,8 +98,10 @@ def _run_task(
     seed: int,
     start: float,
     stop: threading.Event | None,
+    warm: Zygote | None,
 ) -> IsolatedRun:
-    """One task of the submission, within what is left of the submission's budget."""
+    """One task of the submission, within what is left of the submission's budget, forked
+    from the submission's own zygote where its level has one (`warm`)."""
     left = options.submission_seconds - (time.monotonic() - start)
     if prepared.problem or not prepared.has(task.module):
         refused = None if prepared.problem else prepared.refused.get(task.module)
@@ -123,6 +127,7 @@ def _run_task(
         limits=limits,
         sandbox=options.sandbox,
         stop=stop,
+        zygote=warm,
     )
 
 
