@@ -63,6 +63,12 @@ class Task:
         """Checks that can have no mutant breaking only their requirement: {check: why}."""
         return dict(getattr(self.suite(), "NO_MUTANT", {}))
 
+    def typical_seconds(self) -> float | None:
+        """About how long the checks take on a correct solution (the suite's TYPICAL_SECONDS),
+        or None: only the order in which tasks start depends on it, never a verdict."""
+        value = getattr(self.suite(), "TYPICAL_SECONDS", None)
+        return float(value) if isinstance(value, (int, float)) else None
+
     def process_cap(self) -> int:
         """Processes one check may start (multiprocessing's fork only); 0, the default: none.
 

@@ -25,6 +25,7 @@ from graders.engine.verdicts import IsolatedRun
 from graders.engine.zygote import Zygote
 from graders.instructor.batch.isolate import Prepared
 from graders.kit.feedback import Feedback
+from graders.learner import schedule
 from graders.tasks import TASKS, Task
 
 SUBMISSION_SECONDS = 300.0  # all of a submission's tasks together
@@ -62,9 +63,9 @@ def run_submission(
 
     When `stop` is set (the batch was interrupted) no further task starts. `after_task` is
     given the runs finished so far, in registry order, each time a task ends (Gradescope's
-    partial results.json). `tasks_at_once` > 1 runs the tasks side by side (grade-one: one
-    submission, so its wall time is the slowest task's rather than the sum); each task still
-    has its own limit, within the submission's budget.
+    partial results.json). `tasks_at_once` > 1 runs the tasks side by side, the longest first
+    (grade-one: one submission, so its wall time is about the slowest task's rather than the
+    sum); each task still has its own limit, within the submission's budget.
     """
     seed = learner_seed(prepared.learner, options.seed)
     start = time.monotonic()
@@ -84,7 +85,7 @@ def run_submission(
     with zygote.for_submission(options.sandbox) as warm:
         if tasks_at_once > 1:
             with ThreadPoolExecutor(max_workers=tasks_at_once) as pool:
-                list(pool.map(one, TASKS))
+                list(pool.map(one, schedule.longest_first(TASKS)))
         else:
             for task in TASKS:
                 one(task)

@@ -45,6 +45,8 @@ _getframe = sys._getframe
 _current_thread = threading.current_thread
 _ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
 
+TYPICAL_SECONDS = 1.0  # seconds on 2 cores: the order tasks start in (Task.typical_seconds)
+
 REQUIREMENTS = {
     "R1": "All the downloads run in one event loop, started once per call with asyncio.run "
     "(not once per URL, not a loop made by hand).",

@@ -56,6 +56,8 @@ OVERLAP_LIMIT = 2.0  # longest a transfer waits inside its locks with no other c
 CALL_LIMIT = 5.0  # longest the check waits for the transfers it started to return
 BALANCE, LABEL = "_threadkit_balance", "_threadkit_label"
 
+TYPICAL_SECONDS = 0.2  # seconds on 2 cores: the order tasks start in (Task.typical_seconds)
+
 REQUIREMENTS = {
     "R1": "transfer locks the two accounts in one order every thread agrees on (the smaller "
     "number first), whatever the direction of the transfer",

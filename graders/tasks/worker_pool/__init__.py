@@ -54,6 +54,8 @@ _current_thread = threading.current_thread
 _main_thread = threading.main_thread
 _clock = time.perf_counter
 
+TYPICAL_SECONDS = 1.0  # seconds on 2 cores: the order tasks start in (Task.typical_seconds)
+
 REQUIREMENTS = {
     "R1": "One list of jobs and one lock, shared by every worker: each job is taken by one "
     "worker, so every entry of urls is downloaded exactly once (a URL listed twice: twice).",
