@@ -9,8 +9,9 @@ Every level runs each task in a fresh process with resource limits and the in-pr
 - ``bwrap``: bubblewrap: new user, PID, IPC, UTS and network namespaces, and a filesystem that
   holds only the Python installation, the kit's graders/ (of the hidden checks, only the
   task's own file), the submission copy and an empty /tmp: no reference solutions, no tests, no
-  other
-  task's hidden checks, no home folder, nothing writable outside the run's folder.
+  other task's hidden checks, no home folder, nothing writable outside the run's folder.
+  A submission's zygote gets one such sandbox for all of its tasks (`wrap_submission`): every
+  task's hidden checks shown, its folder the only writable one (graders.engine.zygote).
 
 ``detect("auto")`` picks the strongest level that works here, once per process.
 """

@@ -49,7 +49,7 @@ Why the guard's promises (graders.engine.guard) still hold in a forked child
   replacement is reported just the same.
 - Own limits: the child calls process.apply_limits (address space, file size, no core,
   SIGKILL when its parent, the zygote, dies) before any learner code, and starts a session of
-  its own before the zygote tells the parent its pid (so killing its process group, from the
+  its own before it announces itself to the parent (so killing its process group, from the
   moment the parent can, kills it and nothing else); for `netns` it unshares a
   user and network namespace of its own, as `unshare --user --map-root-user --net` did. The
   parent enforces the wall-clock limit and the output cap as before; the zygote also kills the
