@@ -51,8 +51,10 @@ def test_spinning_never_waits_by_choice_even_when_the_gil_is_taken_from_it():
 
     split = _watch(body).split
     assert split is not None
-    assert split.chosen_wait == 0.0
     assert split.on_cpu > 0.0
+    # Not exactly 0: the clocks leave a residue (0.6 ms against 0.24 s on a CPU, once in six
+    # runs of make test in a loaded copy). The grader judges a share (progress.busy), never 0.
+    assert split.chosen_wait < 0.05 * split.on_cpu
 
 
 def test_a_wait_inside_an_excluded_file_is_not_counted():
