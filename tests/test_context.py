@@ -12,8 +12,9 @@ from graders.kit.feedback import CheckFailed
 
 
 def contexts(shared: dict[str, object]) -> tuple[Context, Context]:
-    first = Context("progress", Path("x.py"), 7, check="reports", shared=shared)
-    return first, Context("progress", Path("x.py"), 7, check="done_counts", shared=shared)
+    first = Context("progress", Path("x.py"), 7, check="reports", shares="slow", shared=shared)
+    second = Context("progress", Path("x.py"), 7, check="done_counts", shares="slow", shared=shared)
+    return first, second
 
 
 def test_the_run_is_made_once_and_every_check_gets_its_record() -> None:
@@ -54,5 +55,14 @@ def test_a_failure_is_shared_too() -> None:
 def test_without_a_shared_dict_each_check_makes_its_own() -> None:
     made: list[int] = []
     for name in ("reports", "done_counts"):
-        Context("progress", Path("x.py"), 7, check=name).once("slow", lambda rng: made.append(1))
+        ctx = Context("progress", Path("x.py"), 7, check=name, shares="slow")
+        ctx.once("slow", lambda rng: made.append(1))
     assert made == [1, 1]
+
+
+def test_a_check_may_use_only_the_run_it_declares() -> None:
+    """Undeclared, the check could land in another grading process than the run's other
+    checks when a task is split (graders.engine.shards): the kit's own mistake, said at once."""
+    ctx = Context("progress", Path("x.py"), 7, check="reports", shares="other")
+    with pytest.raises(RuntimeError, match="shares='slow'"):
+        ctx.once("slow", lambda rng: 1)

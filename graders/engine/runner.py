@@ -130,7 +130,7 @@ def submission_file(task: Task, submission: str | Path) -> Path:
 def run_check(chk: Check, ctx: Context) -> CheckResult:
     """Run one check; whatever happens, return its result (never raise)."""
     start = _clock()
-    ctx.check = chk.name
+    ctx.check, ctx.shares = chk.name, chk.shares
     try:
         feedback = _judge(chk, ctx)
     finally:

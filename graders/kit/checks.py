@@ -16,7 +16,7 @@ import itertools
 import random
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +40,7 @@ class Context:
     seed: int
     watch: ThreadWatch | None = field(default=None, repr=False)
     check: str = ""  # the running check's name (set by the runner): seeds its own inputs
+    shares: str = ""  # the running check's declared shared run (Check.shares; set by the runner)
     alive_at_return: list[threading.Thread] = field(default_factory=list, repr=False)
     # the grading process's budget for importing the learner's module (None: unbounded)
     import_budget: ImportBudget | None = field(default=None, repr=False)
@@ -62,7 +63,14 @@ class Context:
         costs its time once per task, not once per check. `rng` depends on the seed and `key`
         only, never on which check asked first, so every order of the checks sees one input.
         The record outlives the check that made it: it must hold no file a check reads later
-        (that check's tmp_dir is gone)."""
+        (that check's tmp_dir is gone). A check calls this only with the key it declares
+        (`@check(shares=key)`): that is how its checks are kept in one grading process when a
+        task's checks are split across several (graders.engine.shards)."""
+        if key != self.shares:
+            raise RuntimeError(
+                f"check {self.check!r} uses the shared run {key!r} without declaring it: "
+                f"@check(..., shares={key!r})"
+            )
         if key not in self.shared:
             rng = random.Random(f"{self.seed}:{self.task}:once:{key}")
             try:
@@ -144,6 +152,7 @@ class Check:
     func: Callable[[Context], None]
     order: int
     requires: tuple[str, ...] = ()  # ids of the task's REQUIREMENTS this check enforces
+    shares: str = ""  # the Context.once run it judges: such checks run in one process
 
     def __call__(self, ctx: Context) -> None:
         self.func(ctx)
@@ -156,15 +165,24 @@ def check(
     requires: str | Iterable[str] = (),
     hidden: bool = False,
     timeout: float = 10.0,
+    shares: str = "",
 ) -> Callable[[Callable[[Context], None]], Check]:
     """Declare a graded check. `title` is what learners see in the report; `requires` names the
-    requirement(s) of the task text it enforces ("R2", or ("R2", "R3"))."""
+    requirement(s) of the task text it enforces ("R2", or ("R2", "R3")); `shares` the key of
+    the run it judges with other checks (Context.once), if any."""
     ids = (requires,) if isinstance(requires, str) else tuple(requires)
 
     def wrap(func: Callable[[Context], None]) -> Check:
-        return Check(func.__name__, title, points, hidden, timeout, func, next(_order), ids)
+        order = next(_order)
+        return Check(func.__name__, title, points, hidden, timeout, func, order, ids, shares)
 
     return wrap
+
+
+def select(checks: Iterable[Check], names: Collection[str] | None) -> list[Check]:
+    """`checks` in their order; with `names`, only the ones named (a task split across
+    grading processes: graders.engine.shards)."""
+    return [c for c in checks if names is None or c.name in names]
 
 
 def checks_in(module: ModuleType) -> list[Check]:

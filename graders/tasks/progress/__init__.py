@@ -84,6 +84,7 @@ BUSY_MIN = 0.1  # a caller running or ready to run for less than this is not bus
 CPU_SHARE = 0.1  # elsewhere: CPU seconds per second of the call that count as busy waiting ...
 CPU_MIN = 0.04  # ... and never less than this (starting threads costs a little)
 LATCH_TIMEOUT = 1.5
+SLOW_RUN = "slow"  # the Context.once key of slow_run, shared by the checks of R3 to R6
 HOLD_TIMEOUT = 0.5  # downloads held for the first report wait at most this long
 
 MAX_REPORTS = 50_000  # a loop that reports without waiting: keep this many, count the rest
@@ -295,7 +296,7 @@ def slow_run(ctx: Context) -> ProgressRun:
         latency = one_slow(urls, rng, SLOW)
         return progress_run(ctx, urls, latency=latency, watch_time=True, hold=True)
 
-    return ctx.once("slow", make)
+    return ctx.once(SLOW_RUN, make)
 
 
 def shown(report: Report) -> str:
@@ -386,7 +387,12 @@ def files(ctx: Context) -> None:
     require_files(pages(ctx, urls), run.out_dir, urls)
 
 
-@check("The caller reports at least every 0.1 s while downloads run", points=3, requires="R3")
+@check(
+    "The caller reports at least every 0.1 s while downloads run",
+    points=3,
+    requires="R3",
+    shares=SLOW_RUN,
+)
 def reports(ctx: Context) -> None:
     run = slow_run(ctx)
     others = [r for r in run.reports if r.thread is not run.caller]
@@ -423,7 +429,9 @@ def reports(ctx: Context) -> None:
     )
 
 
-@check("done counts the finished downloads, total the URLs", points=3, requires="R4")
+@check(
+    "done counts the finished downloads, total the URLs", points=3, requires="R4", shares=SLOW_RUN
+)
 def done_counts(ctx: Context) -> None:
     # Held until the first report: a count made before it (or only once) is 0 in every run.
     run = slow_run(ctx)
@@ -472,7 +480,9 @@ def done_counts(ctx: Context) -> None:
     )
 
 
-@check("The caller waits between reports instead of spinning", points=2, requires="R5")
+@check(
+    "The caller waits between reports instead of spinning", points=2, requires="R5", shares=SLOW_RUN
+)
 def no_busy_wait(ctx: Context) -> None:
     run = slow_run(ctx)
     wall = run.end - run.start
@@ -526,7 +536,12 @@ def require_waited(run: ProgressRun) -> None:
     )
 
 
-@check("report(total, total) comes once, last, after every download", points=2, requires="R6")
+@check(
+    "report(total, total) comes once, last, after every download",
+    points=2,
+    requires="R6",
+    shares=SLOW_RUN,
+)
 def final_report(ctx: Context) -> None:
     run = slow_run(ctx)
     n = run.total
