@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from graders.engine import intake, process, zygote
@@ -41,15 +42,18 @@ def run_isolated(
     sandbox: Sandbox = PROCESS,
     stop: threading.Event | None = None,
     zygote: Zygote | None = None,
+    only: Sequence[str] | None = None,
 ) -> IsolatedRun:
     """Run `task_id`'s checks on `submission` in a child process and collect the verdict.
 
     Setting `stop` (then calling `process.stop_all`) kills the process at once, even one that
     is only just starting: an interrupted batch does not wait for anything. `zygote`: the
     submission's own, inside its sandbox (graders.engine.zygote.for_submission); the run's
-    folder is then made in that sandbox's folder.
+    folder is then made in that sandbox's folder. `only`: run just these checks of the task
+    (one shard of it: graders.engine.shards); the result then holds just those.
     """
     task = get_task(task_id)
+    only = list(only) if only else None
     secret = Secret.new()
     start = time.monotonic()
     root = zygote.folder if zygote is not None else None
@@ -65,6 +69,8 @@ def run_isolated(
             f"--result-fd={write_fd}",
             f"--import-seconds={_import_seconds(limits)}",
         ] + (["--hidden"] if hidden else [])
+        if only is not None:
+            args.append(f"--only={','.join(only)}")
         hidden_file = task.files().hidden if hidden else None
         try:
             proc = _start(args, sandbox, workdir, hidden_file, write_fd, limits, zygote)
@@ -78,7 +84,7 @@ def run_isolated(
         finished = watched.finish()
         report.join()
     opened = unseal(secret, report.data)
-    run = decode(task_id, seed, hidden, opened, finished.exit_code, limits)
+    run = decode(task_id, seed, hidden, opened, finished.exit_code, limits, only)
     if finished.flooded:
         fail_all(run, flooded(limits))
     run.output = finished.output

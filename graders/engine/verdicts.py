@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 from graders.engine.channel import Opened
 from graders.engine.process import Limits
 from graders.engine.runner import CheckResult, TaskResult
+from graders.kit.checks import select
 from graders.kit.feedback import Feedback, FeedbackError, grader_error
 from graders.tasks import get_task
 
 if TYPE_CHECKING:  # annotations only, like the modules the guard snapshots
+    from collections.abc import Collection
     from typing import Any
 
 
@@ -35,25 +37,35 @@ class IsolatedRun:
     tampering: list[str] = field(default_factory=list)  # why the task was not graded
     blocked: list[str] = field(default_factory=list)  # what the learner's code was refused
     seconds: float = 0.0
+    # what failed every passed check: the process did not finish the task (None: it did)
+    ended_early: Feedback | None = None
+    # what failed every check: tampering, a flood of output (None: nothing did)
+    spoiled: Feedback | None = None
 
 
 def decode(
-    task_id: str, seed: int, hidden: bool, opened: Opened, exit_code: int | None, limits: Limits
+    task_id: str,
+    seed: int,
+    hidden: bool,
+    opened: Opened,
+    exit_code: int | None,
+    limits: Limits,
+    only: Collection[str] | None = None,
 ) -> IsolatedRun:
-    """The child's sealed report, checked against the task's own list of checks."""
-    expected = get_task(task_id).checks(hidden=hidden)
+    """The child's sealed report, checked against the task's own list of checks (the ones
+    named in `only`, when the process ran just those)."""
+    expected = select(get_task(task_id).checks(hidden=hidden), only)
     reported, notes, problems, done = _read_report(opened, [c.name for c in expected])
     tampering = [f"{what} ({where})" for kind, what, where in notes if kind == "tamper"]
     tampering += problems
     blocked = [f"{what} ({where})" for kind, what, where in notes if kind == "blocked"]
     reason = _tampered(tampering) if tampering else _missing_reason(exit_code, limits)
+    early = None if done else _ended_early(reason)
     result = TaskResult(task_id, seed)
     for chk in expected:
         passed, feedback, seconds = reported.get(chk.name, (False, reason, 0.0))
-        if tampering:
-            passed, feedback = False, reason
-        elif passed and not done:  # the process died later on: the whole task scores 0
-            passed, feedback = False, _ended_early(reason)
+        if passed and early is not None:  # the process died later on: the task scores 0
+            passed, feedback = False, early
         result.checks.append(
             CheckResult(
                 task=task_id,
@@ -66,7 +78,10 @@ def decode(
                 seconds=seconds,
             )
         )
-    return IsolatedRun(result, "", exit_code, tampering, blocked)
+    run = IsolatedRun(result, "", exit_code, tampering, blocked, ended_early=early)
+    if tampering:
+        fail_all(run, reason)
+    return run
 
 
 Verdict = tuple[bool, Feedback | None, float]
@@ -134,6 +149,8 @@ def _ended_early(reason: Feedback) -> Feedback:
 
 
 def fail_all(run: IsolatedRun, feedback: Feedback) -> None:
+    """Fail every check of the run with `feedback`, and note why (IsolatedRun.spoiled)."""
+    run.spoiled = feedback
     for chk in run.result.checks:
         chk.passed, chk.feedback = False, feedback
 

@@ -30,7 +30,7 @@ from graders.engine import guard
 from graders.engine.channel import Secret, sealer
 from graders.engine.runner import CheckResult, run_check, submission_file
 from graders.engine.sandbox import NETNS_ENV, loopback_up
-from graders.kit.checks import Context
+from graders.kit.checks import Context, select
 from graders.kit.feedback import Feedback, grader_error
 from graders.kit.import_budget import ImportBudget, setting
 from graders.kit.loader import load_module
@@ -55,7 +55,7 @@ def main(
     args = _parse(argv)
     secret = _receive_secret()
     task = get_task(args.task)
-    checks = task.checks(hidden=args.hidden)
+    checks = select(task.checks(hidden=args.hidden), args.only.split(",") if args.only else None)
     path = submission_file(task, args.submission)
     budget = ImportBudget(args.import_seconds, path) if args.import_seconds > 0 else None
     if os.environ.get(NETNS_ENV):
@@ -99,6 +99,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--submission", required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--hidden", action="store_true")
+    parser.add_argument("--only", default="", help="these checks only, comma-separated")
     parser.add_argument("--result-fd", type=int, required=True)
     parser.add_argument(
         "--import-seconds",

@@ -7,6 +7,10 @@ time first, the classic list-scheduling rule). Each task's last wall time is kep
 learner's state folder; a task never timed here is placed by its suite's TYPICAL_SECONDS, and
 goes first without one. The report keeps workshop order. `make grade-one`, which runs one
 submission's tasks side by side with nothing remembered, orders them by TYPICAL_SECONDS.
+
+When fewer tasks run than there are slots (`make watch`, `make check TASK=id`), a task's checks
+are split across the spare ones (graders.engine.shards), by each check's last time, kept here
+too.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from graders.engine.runner import TaskResult
     from graders.kit.task import Task
     from graders.learner.session import LearnerState
 
 DOCUMENT = "durations"
+CHECKS_DOCUMENT = "check-durations"  # {task id: {check name: seconds}}
 
 
 def longest_first(tasks: Sequence[Task], state: LearnerState | None = None) -> list[Task]:
@@ -47,3 +53,30 @@ def remember(state: LearnerState, timed: Iterable[tuple[str, float]]) -> None:
 
 def _known(data: Mapping[str, object]) -> dict[str, float]:
     return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+
+def shards(task: Task, state: LearnerState, slots: int, hidden: bool = False) -> list[list[str]]:
+    """`task`'s checks split into at most `slots` shards, by their last times (see
+    graders.engine.shards.plan); one shard when `slots` is 1."""
+    from graders.engine.shards import plan
+
+    checks = task.checks(hidden=hidden)
+    if slots <= 1:
+        return [[c.name for c in checks]]
+    known = state.read(CHECKS_DOCUMENT).get(task.id)
+    seconds = _known(known) if isinstance(known, dict) else {}
+    return plan(checks, seconds, slots)
+
+
+def remember_checks(state: LearnerState, results: Iterable[TaskResult]) -> None:
+    """Note each check's seconds, for the next split of its task."""
+    data = state.read(CHECKS_DOCUMENT)
+    for result in results:
+        old = data.get(result.task)
+        timed = _known(old) if isinstance(old, dict) else {}
+        timed.update({c.name: round(c.seconds, 3) for c in result.checks})
+        data[result.task] = timed
+    try:
+        state.write(CHECKS_DOCUMENT, data)
+    except OSError:
+        pass

@@ -3,7 +3,8 @@
 Each task is checked in a grading process of its own (graders.engine.isolated), so a learner's
 hang, crash or exit in one task never stops the others, and the report is always drawn: a table
 of every task in workshop order, the first failure in full, and what to do next. Tasks are
-checked side by side (`check_jobs`): most of a task's time is waiting. `make check TASK=id` for a
+checked side by side (`check_jobs`): most of a task's time is waiting; one task alone has its
+checks split across the idle slots (graders.engine.shards). `make check TASK=id` for a
 downloading task also draws the timeline of its requests.
 """
 
@@ -105,7 +106,7 @@ def check_tasks(
 ) -> tuple[list[TaskResult], dict[str, str]]:
     """Every task's result, in order, and what the learner's code printed in each. Started
     longest first by the times `state` remembers (graders.learner.schedule)."""
-    from graders.engine.isolated import run_isolated
+    from graders.engine.shards import run_sharded
     from graders.learner import schedule, terminal
     from graders.learner.session import LearnerState
 
@@ -118,7 +119,8 @@ def check_tasks(
     def one(index: int, task: Task) -> None:
         with lock:
             progress.start(task, index)
-        run = run_isolated(task.id, folder, seed=seed, hidden=hidden)
+        shards = schedule.shards(task, state, slots, hidden)
+        run = run_sharded(task.id, folder, shards, seed=seed, hidden=hidden)
         with lock:
             progress.finish(run.result)
             runs[task.id] = run
@@ -129,25 +131,27 @@ def check_tasks(
             terminal.warm_up_excerpts()
 
     index = {task.id: i for i, task in enumerate(tasks)}
+    slots = max(1, check_jobs() // len(tasks))  # more than one: a task's checks split
     with terminal.progress(console, len(tasks)) as progress:
-        with ThreadPoolExecutor(max_workers=check_jobs(len(tasks))) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(tasks), check_jobs())) as pool:
             started = schedule.longest_first(tasks, state)
             for future in [pool.submit(one, index[task.id], task) for task in started]:
                 future.result()
     schedule.remember(state, ((task.id, runs[task.id].seconds) for task in tasks))
     results = [runs[task.id].result for task in tasks]
+    schedule.remember_checks(state, results)
     return results, {task.id: runs[task.id].output for task in tasks}
 
 
-def check_jobs(tasks: int) -> int:
-    """How many tasks are checked at once: THREADKIT_CHECK_JOBS, else two per core. A task
+def check_jobs() -> int:
+    """How many grading processes run at once: THREADKIT_CHECK_JOBS, else two per core: one
+    task each, or, with fewer tasks than that, a task's checks split across them. A task
     spends most of its time waiting (latencies, latches, settling), each in its own process,
     so they overlap well; many more than the cores would compete for CPU while a check
     measures a speedup. Measured on 2 cores (load ~8): the solutions took 5.6-8.7 s one at a
     time, 3.7 s two at a time, 3.0 s five at a time; the stubs 3.0-4.2, 2.2, 2.2 s."""
     wanted = os.environ.get(JOBS_VARIABLE, "")
-    jobs = int(wanted) if wanted.isdigit() and int(wanted) > 0 else 2 * _cores()
-    return max(1, min(tasks, jobs))
+    return int(wanted) if wanted.isdigit() and int(wanted) > 0 else 2 * _cores()
 
 
 def _cores() -> int:
