@@ -104,13 +104,13 @@ def watch_task(kit: Kit, inputs: Inputs, work: Path, settings: Settings) -> Meas
     """`make watch` on the solutions: save each task's file once, time until its verdict shows.
 
     One value per task: from the write to the task's row in the table the re-check prints (its
-    verdict), so it includes up to one polling interval (0.05 s here).
+    verdict), so it includes up to one polling interval (watch's default, as learners run it).
     """
     folder = work / "watched"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(inputs.solutions, folder)
     tasks = [task for task in TASKS if kit.grades(task.module)]
-    args = ["watch", "--submission", str(folder), "--interval", "0.05"]
+    args = ["watch", "--submission", str(folder)]
     cmd = kit.command(*args, "--max-runs", str(len(tasks)))
     cpu = children_cpu()
     with _Lines(cmd, kit) as lines:
