@@ -92,7 +92,7 @@ def run_sharded(
         runs = list(
             pool.map(
                 lambda names: run_isolated(
-                    task_id, submission, seed=seed, hidden=hidden, only=list(names)
+                    task_id, submission, seed=seed, hidden=hidden, only=names
                 ),
                 shards,
             )

@@ -16,7 +16,7 @@ too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from graders.engine.runner import TaskResult
@@ -45,10 +45,14 @@ def remember(state: LearnerState, timed: Iterable[tuple[str, float]]) -> None:
     """Note each (task id, wall seconds) for the next run's order."""
     seconds = _known(state.read(DOCUMENT))
     seconds.update({task: round(wall, 3) for task, wall in timed})
+    _save(state, DOCUMENT, seconds)
+
+
+def _save(state: LearnerState, document: str, data: dict[str, Any]) -> None:
     try:
-        state.write(DOCUMENT, seconds)
+        state.write(document, data)
     except OSError:
-        pass  # a read-only folder only costs the next run its order
+        pass  # a read-only folder only costs the next run its order and its split
 
 
 def _known(data: Mapping[str, object]) -> dict[str, float]:
@@ -76,7 +80,4 @@ def remember_checks(state: LearnerState, results: Iterable[TaskResult]) -> None:
         timed = _known(old) if isinstance(old, dict) else {}
         timed.update({c.name: round(c.seconds, 3) for c in result.checks})
         data[result.task] = timed
-    try:
-        state.write(CHECKS_DOCUMENT, data)
-    except OSError:
-        pass
+    _save(state, CHECKS_DOCUMENT, data)

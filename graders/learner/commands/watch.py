@@ -1,8 +1,8 @@
 """`make watch`: check everything once, then re-check a task each time you save its file.
 
 Polls the exercise files' modification times (no extra dependency; a save shows up within
-`--interval` seconds). Only the task whose file changed is checked again, in a fresh process
-as `make check` does. Stop with Ctrl-C.
+`--interval` seconds). Only the task whose file changed is checked again, in fresh grading
+processes as `make check TASK=id` does: its checks split across the idle cores. Stop with Ctrl-C.
 """
 
 from __future__ import annotations
