@@ -22,7 +22,7 @@ import pytest
 from graders.engine import zygote
 from graders.engine.isolated import run_isolated
 from graders.engine.process import Limits
-from graders.engine.sandbox import Sandbox, works
+from graders.engine.sandbox import SCRATCH, Sandbox, scratch_sized, works
 from graders.engine.verdicts import IsolatedRun
 
 PROBE = """
@@ -34,7 +34,9 @@ print("FACT fds", fds[:3], len(fds))
 print("FACT session leader", os.getsid(0) == os.getpid() == os.getpgrp())
 print("FACT memory", resource.getrlimit(resource.RLIMIT_AS))
 print("FACT core", resource.getrlimit(resource.RLIMIT_CORE))
-print("FACT folders", os.environ["TMPDIR"] == cwd + "/tmp", tempfile.gettempdir() == cwd + "/tmp")
+tmp = os.environ["TMPDIR"]  # the run's folder, or at bwrap the sandbox's tmpfs (SCRATCH)
+print("FACT folders", tmp in (cwd + "/tmp", "/tmp/" + os.path.basename(cwd)))
+print("FACT tempfile", tempfile.gettempdir() == tmp, os.access(tmp, os.W_OK))
 print("FACT home", os.environ["HOME"] == cwd)
 print("FACT interfaces", sorted(n for _, n in socket.if_nameindex())[:1])
 print("FACT ctypes loaded", [m for m in sys.modules if "ctypes" in m])
@@ -170,3 +172,49 @@ def until(condition: Callable[[], object], seconds: float = 20.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+WRITES_IN_TMPDIR = """
+import errno, os, tempfile
+
+tmp = tempfile.gettempdir()
+print("FACT in the sandbox's tmpfs", tmp == "/tmp/" + os.path.basename(os.getcwd()))
+print("FACT runs in there", len([n for n in os.listdir("/tmp") if n.startswith("threadkit-run")]))
+try:
+    with open(os.path.join(tmp, "big"), "wb") as f:
+        for _ in range(8):
+            f.write(b"x" * 1024 * 1024)
+    print("FACT wrote 8 MiB")
+except OSError as exc:
+    print("FACT full", exc.errno == errno.ENOSPC)
+"""
+
+
+@pytest.mark.skipif(not (works("bwrap") and scratch_sized()), reason="no bwrap with --size")
+def test_a_submissions_tmpdirs_share_one_capped_tmpfs_and_each_goes_with_its_run(tmp_path: Path):
+    """At bwrap each run's TMPDIR is a folder in the submission's own tmpfs: never on the
+    host's disk, capped at `scratch_bytes` for all of the submission's tasks (a learner who
+    fills it fails only their own checks), and removed by the zygote when the run ends."""
+    (tmp_path / "start_join.py").write_text(WRITES_IN_TMPDIR)
+    with zygote.for_submission(Sandbox("bwrap"), scratch_bytes=4 * 1024**2) as warm:
+        assert warm is not None and warm.scratch == "/tmp"
+        runs = [
+            run_isolated("start_join", tmp_path, seed=5, sandbox=Sandbox("bwrap"), zygote=warm)
+            for _ in range(2)
+        ]
+    for run in runs:
+        assert "FACT in the sandbox's tmpfs True" in run.output
+        assert "FACT full True" in run.output, run.output
+        assert "FACT runs in there 1" in run.output  # the first run's folder went with it
+    with zygote.for_submission(Sandbox("bwrap"), scratch_bytes=16 * 1024**2) as warm:
+        run = run_isolated("start_join", tmp_path, seed=5, sandbox=Sandbox("bwrap"), zygote=warm)
+    assert "FACT wrote 8 MiB" in run.output, run.output
+
+
+def test_a_bwrap_sandbox_caps_its_tmpfs_only_when_asked():
+    from graders.engine.sandbox import _bwrap_prefix
+
+    capped = _bwrap_prefix(Path("/w"), set(), 1024)
+    at = capped.index("--tmpfs")
+    assert capped[at - 2 : at + 2] == ["--size", "1024", "--tmpfs", SCRATCH]
+    assert "--size" not in _bwrap_prefix(Path("/w"), set())

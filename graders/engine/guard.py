@@ -28,10 +28,11 @@ code, as a sandbox would raise; the grade stands). The rules, by factory:
   sealed report here, where the worker cannot leave them out.
 - `_open_rule` (open): the path must be str, bytes or pathlib's own (a learner's PathLike could
   name one file to the guard and another to open: tamper). Writing goes to the run's work folder
-  and a few devices only: never the kit (tamper), nowhere else (blocked). Learner code reads
-  no /proc and none of the kit's files but the grader's own and the hidden checks the task has
-  already imported (tamper). Paths are normalised by name from the current folder, as the open
-  resolves them; links inside the kit are the sandbox's concern (graders.engine.sandbox).
+  (and its TMPDIR, when that is in a sandbox's tmpfs) and a few devices only: never the kit
+  (tamper), nowhere else (blocked). Learner code reads no /proc and none of the kit's files but
+  the grader's own and the hidden checks the task has already imported (tamper). Paths are
+  normalised by name from the current folder, as the open resolves them; links inside the kit
+  are the sandbox's concern (graders.engine.sandbox).
 - `_introspection_rule` (frames, tracing, audit hooks, eval/exec/compile, code and function
   objects, marshal, sys.monitoring.*): tamper when the frame that raised it is the learner's.
   The library uses these honestly (logging reads frames), so only direct use is refused.
@@ -216,7 +217,7 @@ class Policy:
     grader_root: str
     hidden_files: tuple[str, ...]  # every task's hidden checks (Task.files().hidden)
     allowed_hidden: tuple[str, ...]  # hidden-check files this task must import (already did)
-    write_roots: tuple[str, ...]  # the run's private work folder
+    write_roots: tuple[str, ...]  # the run's private work folder (and TMPDIR, if elsewhere)
     library_roots: tuple[str, ...]
     process_cap: int = 0  # processes multiprocessing's fork may start per check (0: none)
 
@@ -228,14 +229,16 @@ class Policy:
         hidden: Iterable[str] = (),
         hidden_files: Iterable[str] = (),
         process_cap: int = 0,
+        scratch: str = "",
     ) -> Policy:
+        """`workdir` and `scratch` (a TMPDIR outside it, if any) are the writable folders."""
         kit_root = os.path.realpath(kit_root)
         return cls(
             kit_root=kit_root,
             grader_root=os.path.join(kit_root, "graders"),
             hidden_files=tuple(os.path.realpath(h) for h in hidden_files),
             allowed_hidden=tuple(os.path.realpath(h) for h in hidden),
-            write_roots=(os.path.realpath(workdir),),
+            write_roots=tuple(os.path.realpath(p) for p in (workdir, scratch) if p),
             library_roots=_library_roots(),
             process_cap=process_cap,
         )

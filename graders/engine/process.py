@@ -53,6 +53,8 @@ class Limits:
     output_bytes: int = 64 * 1024  # printed output kept
     flood_bytes: int = 1024**2  # printed output that gets the process killed
     file_bytes: int = 64 * 1024**2  # the biggest file it may write
+    # at bwrap, with a zygote: all one submission's tasks may write, in a tmpfs of this size
+    scratch_bytes: int = 256 * 1024**2
     # each import of the learner's module, in a grading process (graders.kit.import_budget);
     # None: the setting (THREADKIT_IMPORT_SECONDS, else 5 s), 0: no limit
     import_seconds: float | None = None

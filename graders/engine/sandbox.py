@@ -11,7 +11,8 @@ Every level runs each task in a fresh process with resource limits and the in-pr
   task's own file), the submission copy and an empty /tmp: no reference solutions, no tests, no
   other task's hidden checks, no home folder, nothing writable outside the run's folder.
   A submission's zygote gets one such sandbox for all of its tasks (`wrap_submission`): every
-  task's hidden checks shown, its folder the only writable one (graders.engine.zygote).
+  task's hidden checks shown, its folder writable, and its /tmp a tmpfs capped at
+  `Limits.scratch_bytes`, where each task's TMPDIR goes (graders.engine.zygote).
 
 ``detect("auto")`` picks the strongest level that works here, once per process.
 """
@@ -33,6 +34,7 @@ from graders.tasks import TASKS
 
 LEVELS = ("process", "netns", "bwrap")
 NETNS_ENV = "THREADKIT_NETNS"
+SCRATCH = "/tmp"  # inside a bwrap sandbox: a tmpfs of its own
 
 DESCRIPTIONS = {
     "process": "fresh process per task, resource limits, in-process guard (no namespaces here)",
@@ -59,15 +61,19 @@ class Sandbox:
             return _bwrap_prefix(workdir, {hidden_file} if hidden_file else set()) + cmd
         return cmd
 
-    def wrap_submission(self, cmd: list[str], *, folder: Path) -> list[str]:
+    def wrap_submission(
+        self, cmd: list[str], *, folder: Path, scratch_bytes: int | None = None
+    ) -> list[str]:
         """`cmd` (a zygote, graders.engine.zygote) in one bwrap sandbox for every task of one
-        submission: `folder`, which will hold each task's work folder, is the only writable
-        one, and every task's hidden checks are readable (each task's grading process imports
-        its own). Only the bwrap level builds a sandbox per command."""
+        submission: `folder`, which will hold each task's work folder, is writable, and every
+        task's hidden checks are readable (each task's grading process imports its own).
+        `scratch_bytes`: the sandbox's /tmp (SCRATCH) is a tmpfs of that size, where the
+        tasks' TMPDIRs go (only where `scratch_sized()`). Only the bwrap level builds a
+        sandbox per command."""
         if self.level != "bwrap":
             raise ValueError(f"isolation {self.level!r} has no sandbox of its own to share")
         every_hidden = {task.files().hidden for task in TASKS}
-        return _bwrap_prefix(folder, every_hidden) + cmd
+        return _bwrap_prefix(folder, every_hidden, scratch_bytes) + cmd
 
     def env(self) -> dict[str, str]:
         """Extra environment for the grading process at this level."""
@@ -112,10 +118,24 @@ def _unshare_prefix() -> list[str]:
     return ["unshare", "--user", "--map-root-user", "--net"]
 
 
-def _bwrap_prefix(workdir: Path, shown: Collection[Path]) -> list[str]:
+@functools.cache
+def scratch_sized() -> bool:
+    """Whether this bwrap can cap a tmpfs's size (`--size`, bubblewrap 0.7 and later)."""
+    try:
+        done = subprocess.run(["bwrap", "--help"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--size" in done.stdout + done.stderr
+
+
+def _bwrap_prefix(
+    workdir: Path, shown: Collection[Path], scratch_bytes: int | None = None
+) -> list[str]:
     graders = KIT_ROOT / "graders"
     args = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session"]
-    args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(scratch_bytes)] if scratch_bytes is not None else []
+    args += ["--tmpfs", SCRATCH]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path("/", name).is_symlink():
             args += ["--symlink", os.readlink(Path("/", name)), f"/{name}"]

@@ -65,7 +65,9 @@ def main(
     _load_what_the_suite_uses()
     cap = task.process_cap()
     stop_children = _allow_processes() if cap else None
-    policy = guard.Policy.for_run(str(KIT_ROOT), os.getcwd(), hidden, every_hidden, process_cap=cap)
+    policy = guard.Policy.for_run(
+        str(KIT_ROOT), os.getcwd(), hidden, every_hidden, process_cap=cap, scratch=args.scratch
+    )
     seal = sealer(secret.key)
     guard.install(
         seal, secret.nonce, args.result_fd, _send.__code__, policy, guard.watched_modules()
@@ -101,6 +103,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hidden", action="store_true")
     parser.add_argument("--only", default="", help="these checks only, comma-separated")
     parser.add_argument("--result-fd", type=int, required=True)
+    parser.add_argument("--scratch", default="", help="a writable folder besides the current one")
     parser.add_argument(
         "--import-seconds",
         type=float,

@@ -97,6 +97,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from graders.engine import bytecode, process
+from graders.engine.process import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -140,15 +141,22 @@ class Forked:
 class Zygote:
     """The parent's handle on one zygote process: send requests, dispatch its answers."""
 
-    def __init__(self, sandbox: Sandbox | None = None) -> None:
+    def __init__(self, sandbox: Sandbox | None = None, scratch_bytes: int | None = None) -> None:
         """A zygote on this machine (`process`, `netns`), or, given a bwrap `sandbox`, one
-        inside a sandbox of its own whose folder (`folder`) must hold every run's folder."""
+        inside a sandbox of its own whose folder (`folder`) must hold every run's folder.
+        `scratch_bytes`: the sandbox's /tmp is a tmpfs of that size, and each run's TMPDIR
+        is a folder in it (`scratch`), where bwrap can cap a tmpfs (else TMPDIR stays in the
+        run's folder)."""
         bytecode.prepare()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if _PASSCRED:  # the kernel then says which process sent each message
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self._home = tempfile.mkdtemp(prefix="threadkit-zygote-")
         self.folder = Path(self._home) if sandbox is not None else None
+        from graders.engine.sandbox import SCRATCH, scratch_sized
+
+        sized = sandbox is not None and scratch_bytes is not None and scratch_sized()
+        self.scratch = SCRATCH if sized else None
         self._sock = ours
         self._send_lock = threading.Lock()
         self._runs: dict[int, Forked] = {}
@@ -158,7 +166,8 @@ class Zygote:
         cmd = [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno()), self._home]
         env = _zygote_env(self._home)
         if sandbox is not None:
-            cmd = sandbox.wrap_submission(cmd, folder=Path(self._home))
+            capped = scratch_bytes if sized else None
+            cmd = sandbox.wrap_submission(cmd, folder=Path(self._home), scratch_bytes=capped)
             env |= sandbox.env()
         try:
             self.proc = subprocess.Popen(
@@ -188,7 +197,16 @@ class Zygote:
         result_fd: int,
         netns: bool,
     ) -> Forked | None:
-        """Fork a grading process running worker.main(args); None if the zygote cannot."""
+        """Fork a grading process running worker.main(args); None if the zygote cannot.
+
+        In a sandbox with a capped tmpfs the run's TMPDIR is a folder there, named as its
+        work folder `cwd`: the child makes it and may write in it (worker's `--scratch`); the
+        zygote removes it when the child ends. A learner's downloads then never reach a
+        disk: creating and removing files on ext4 cost a graded submission ~0.25 s of
+        kernel CPU (docs/design.md, "Grading processes")."""
+        scratch = f"{self.scratch}/{cwd.name}" if self.scratch else ""
+        if scratch:
+            args, env = [*args, f"--scratch={scratch}"], env | {"TMPDIR": scratch}
         key_r, key_w = os.pipe()
         out_r, out_w = os.pipe()
         run = Forked(os.fdopen(key_w, "wb"), os.fdopen(out_r, "rb"))
@@ -199,6 +217,7 @@ class Zygote:
             "limits": asdict(limits),
             "result_fd": result_fd,
             "netns": netns,
+            "scratch": scratch,
         }
         try:
             with self._send_lock:
@@ -337,7 +356,9 @@ def _forks(sandbox: Sandbox) -> bool:
 
 
 @contextlib.contextmanager
-def for_submission(sandbox: Sandbox) -> Iterator[Zygote | None]:
+def for_submission(
+    sandbox: Sandbox, scratch_bytes: int = DEFAULT_LIMITS.scratch_bytes
+) -> Iterator[Zygote | None]:
     """For the block: a zygote of its own inside one bwrap sandbox, for one submission's tasks
     (run_isolated's `zygote`); None at the other levels (the shared zygote serves them), or
     when it cannot start (each task then gets a fresh sandbox, as before)."""
@@ -345,7 +366,7 @@ def for_submission(sandbox: Sandbox) -> Iterator[Zygote | None]:
         yield None
         return
     try:
-        warm = Zygote(sandbox)
+        warm = Zygote(sandbox, scratch_bytes)
     except OSError:
         yield None
         return
@@ -425,6 +446,7 @@ def serve(control_fd: int, home: str = "") -> None:
     selector.register(wake_r, selectors.EVENT_READ)
     children: dict[int, int] = {}  # pid -> request id
     folders: dict[int, str] = {}  # pid -> its run folder, while it runs
+    scratches: dict[int, str] = {}  # pid -> its TMPDIR in the sandbox's tmpfs, if it has one
     me = os.getpid()
 
     def answer(*message: object) -> None:
@@ -440,6 +462,7 @@ def serve(control_fd: int, home: str = "") -> None:
                 _reap(children, answer)
                 for pid in [p for p in folders if p not in children]:
                     del folders[pid]
+                    _remove_folders([scratches.pop(pid, "")])
                 continue
             try:
                 data, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 3)
@@ -473,6 +496,7 @@ def serve(control_fd: int, home: str = "") -> None:
             _await_session(ready_r)
             children[pid] = request["id"]
             folders[pid] = request["cwd"]
+            scratches[pid] = request["scratch"]
 
 
 def _preload() -> None:
@@ -513,7 +537,7 @@ def _parse(data: bytes, fds: list[int]) -> dict[str, Any] | None:
         request = ast.literal_eval(data.decode("utf-8"))
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
         return None
-    fields = {"id", "args", "cwd", "env", "limits", "result_fd", "netns"}
+    fields = {"id", "args", "cwd", "env", "limits", "result_fd", "netns", "scratch"}
     if type(request) is not dict or set(request) != fields or len(fds) != 3:
         return None
     return request
@@ -618,6 +642,8 @@ def _child(
         _redirect(fds, request["result_fd"])
         if request["netns"]:
             _enter_netns(unshare)
+        if request["scratch"]:
+            os.mkdir(request["scratch"], 0o700)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
