@@ -326,6 +326,61 @@ def _assert_racy_counter_always_loses(tmp_path: Path, body: str, runs: int) -> N
         assert fi.lost_update("counter") is not None, f"seed {seed}: lost update not explained"
 
 
+DATACLASS_FIRST = """\
+import dataclasses
+import threading
+
+counter = 0
+
+
+@dataclasses.dataclass
+class Step:
+    size: int = 1
+
+
+def bump(step):
+    global counter
+    new = counter + step.size
+    counter = new
+
+
+def increment(times):
+    for _ in range(times):
+        bump(Step())  # Step's generated __init__ runs first, in this module, from no file
+
+
+def run_threads(n_threads=5, times=100):
+    global counter
+    counter = 0
+    threads = [threading.Thread(target=increment, args=(times,)) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return counter
+"""
+
+
+def test_code_from_no_file_run_in_the_learners_module_leaves_it_traced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tracer skips a frame by its module namespace once it has seen that namespace run
+    no learner file (graders.kit.tracehooks.remember_elsewhere). A dataclass's __init__ runs in
+    the learner's namespace from no file (once the module is in sys.modules, as a learner's
+    own import puts it): the learner's own frames must still be traced."""
+    path = tmp_path / "learner_dataclass.py"
+    path.write_text(DATACLASS_FIRST)
+    spec = importlib.util.spec_from_file_location("learner_dataclass", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "learner_dataclass", module)
+    spec.loader.exec_module(module)
+    assert module.Step.__init__.__globals__ is vars(module)
+    for seed in range(FAST_RUNS):
+        total, fi = run_counter(module, path, seed)
+        assert total < 500 and fi.lost_update("counter") is not None, f"seed {seed}: {total}"
+
+
 def _assert_locked_counter_never_loses(tmp_path: Path, runs: int) -> None:
     module, path = counter_module(tmp_path, LOCKED_BODY)
     for seed in range(runs):

@@ -16,6 +16,7 @@ each run died; the hook also checks that every install is made under tracehooks'
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -197,3 +199,42 @@ def test_untracing_while_other_threads_trace_opcodes_does_not_crash(tmp_path: Pa
         [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
     )
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
+
+
+def test_a_namespace_is_remembered_only_when_no_watched_file_runs_in_it(tmp_path: Path):
+    """remember_elsewhere lets a hook skip a frame by its f_globals, which raises no audit
+    event (f_code does). A learner module's own namespace is never skipped, even when the
+    first frame seen in it runs code from no file (a dataclass's generated __init__)."""
+    learner = tmp_path / "learner.py"
+    learner.write_text("import sys\ndef here():\n    return sys._getframe()\n")
+    spec = importlib.util.spec_from_file_location("learner_ns", learner)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    files = tracehooks.file_spellings([learner])
+    seen: dict[int, object] = {}
+    generated: dict[str, Any] = {}
+    exec("import sys\ndef init():\n    return sys._getframe()\n", vars(module), generated)
+    frame = generated["init"]()  # no file, the learner's namespace
+    tracehooks.remember_elsewhere(seen, frame, frame.f_code, files)
+    assert seen == {}
+    frame = module.here()
+    tracehooks.remember_elsewhere(seen, frame, frame.f_code, files)
+    assert seen == {}
+    frame = sys._getframe()
+    tracehooks.remember_elsewhere(seen, frame, frame.f_code, files)  # this test's own module
+    key = tracehooks.namespace_key(frame.f_globals)
+    assert seen == {key: frame.f_globals} and seen[key] is globals()
+    tracehooks.remember_elsewhere(seen, frame, frame.f_code, files | {frame.f_code.co_filename})
+    assert len(seen) == 1
+
+
+def test_a_namespace_key_raises_no_audit_event():
+    events: list[str] = []
+    frame = sys._getframe()
+    sys.addaudithook(lambda event, args: events.append(event) if record else None)
+    record = True
+    tracehooks.namespace_key(frame.f_globals)
+    frame.f_globals  # noqa: B018
+    record = False
+    assert events == []

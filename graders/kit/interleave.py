@@ -76,6 +76,8 @@ _settrace_new_threads = tracehooks.settrace_new_threads
 _setprofile_new_threads = tracehooks.setprofile_new_threads
 _gettrace_new_threads = tracehooks.gettrace_new_threads
 _getprofile_new_threads = tracehooks.getprofile_new_threads
+_remember_elsewhere = tracehooks.remember_elsewhere
+_namespace_key = tracehooks.namespace_key
 
 TraceFunc = Callable[[FrameType, str, Any], Any]
 
@@ -237,15 +239,6 @@ def _access_map(code: CodeType, watched: frozenset[str]) -> dict[int, tuple[str,
     return result
 
 
-def _normalize_files(files: Iterable[str | os.PathLike[str]]) -> frozenset[str]:
-    """Every spelling of each path that may appear as ``co_filename``."""
-    names: set[str] = set()
-    for f in files:
-        path = os.fspath(f)
-        names.update({path, os.path.abspath(path), os.path.realpath(path)})
-    return frozenset(names)
-
-
 def _is_nonblocking(frame: FrameType) -> bool:
     """True when a wait function was called with block/blocking/wait=False or timeout=0."""
     try:
@@ -332,7 +325,11 @@ class ForcedInterleaving:
         self.hold_new_threads = hold_new_threads
         self.stall_timeout = float(stall_timeout)
         self._quiet = quiet
-        self._files = _normalize_files(files)
+        self._files = tracehooks.file_spellings(files)
+        # module namespaces whose frames run no learner file and no special code, and so
+        # are neither traced nor profiled (tracehooks.remember_elsewhere)
+        self._elsewhere: dict[int, object] = {}
+        self._not_elsewhere = self._files | {c.co_filename for c in _SPECIAL_CODES}
         self._watched = frozenset(watch_globals)
         self._need_opcodes = self.yield_probability > 0 or bool(self._watched)
         # Counters a grader may read for its report (stall/hold ones change under _cond).
@@ -465,15 +462,23 @@ class ForcedInterleaving:
         hold = self.hold_new_threads
         special = _SPECIAL_CODES if hold else frozenset()
         special_files = frozenset(c.co_filename for c in special)
+        watched, seen = self._not_elsewhere, self._elsewhere
         tls = self._tls
 
         def global_trace(frame: FrameType, event: str, arg: Any) -> TraceFunc | None:
+            namespace = frame.f_globals  # not f_code first: see tracehooks.remember_elsewhere
+            if seen.get(_namespace_key(namespace)) is namespace:
+                if not self._active:
+                    _settrace(None)  # a thread that outlived the block: go untraced
+                return None
             code = frame.f_code
             if code.co_filename not in files:
                 if special and code.co_filename in special_files and code in special:
                     return self._on_special_call(frame, code)
                 if not self._active:
                     _settrace(None)  # a thread that outlived the block: go untraced
+                else:
+                    _remember_elsewhere(seen, frame, code, watched)
                 return None
             if not self._active:
                 _settrace(None)
@@ -639,20 +644,24 @@ class ForcedInterleaving:
 
     def _make_profiler(self) -> TraceFunc:
         """The ``setprofile`` function: watches C calls made directly by learner frames."""
-        files = self._files
+        files, watched, seen = self._files, self._not_elsewhere, self._elsewhere
         resync = _RESYNC_CELLS
 
         def profile(frame: FrameType, event: str, arg: Any) -> None:
             if event == "c_call":
-                if frame.f_code.co_filename in files:
-                    if not self._active:
-                        _setprofile(None)
-                        return
-                    self._on_c_call(arg)
-                    if resync:
-                        code = frame.f_code
-                        if code.co_cellvars or code.co_freevars:
-                            frame.f_locals  # noqa: B018 - last: see _RESYNC_CELLS
+                namespace = frame.f_globals  # see tracehooks.remember_elsewhere
+                if seen.get(_namespace_key(namespace)) is namespace:
+                    return
+                code = frame.f_code
+                if code.co_filename not in files:
+                    _remember_elsewhere(seen, frame, code, watched)
+                    return
+                if not self._active:
+                    _setprofile(None)
+                    return
+                self._on_c_call(arg)
+                if resync and (code.co_cellvars or code.co_freevars):
+                    frame.f_locals  # noqa: B018 - last: see _RESYNC_CELLS
             elif event[0] == "c" and arg is self._main_c_wait and arg is not None:
                 if _get_ident() == self._main_ident:
                     self._main_c_wait = None

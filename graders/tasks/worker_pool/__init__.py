@@ -135,6 +135,10 @@ _ACQUIRES = _codes(
     (TrackedLock, TrackedRLock, threading.Condition, threading.Semaphore), ("acquire", "__enter__")
 )
 _RELEASES = _codes((TrackedLock, TrackedRLock), ("release", "__exit__"))
+# their files: a frame whose namespace holds none of them is skipped unread (_remember_elsewhere)
+_LOCK_FILES = frozenset(code.co_filename for code in _ACQUIRES | _RELEASES)
+_remember_elsewhere = tracehooks.remember_elsewhere
+_namespace_key = tracehooks.namespace_key
 _C_LOCKS = (type(threading.Lock()), type(threading.RLock()))
 TURN_TIMEOUT = 2.0  # longest a worker waits for another worker's turn at the lock
 TURN_POLL = 0.01  # how often a waiting worker looks whether the others are still alive
@@ -154,6 +158,7 @@ class LockUse:
         self._lock = threading.Lock()
         self._takers: dict[int, tuple[object, set[threading.Thread]]] = {}
         self._active = False
+        self._elsewhere: dict[int, object] = {}
 
     def __enter__(self) -> LockUse:
         self._active = True
@@ -169,7 +174,12 @@ class LockUse:
             tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
         if event == "call":
-            if frame.f_code not in _ACQUIRES:
+            namespace = frame.f_globals
+            if self._elsewhere.get(_namespace_key(namespace)) is namespace:
+                return
+            code = frame.f_code
+            if code not in _ACQUIRES:
+                _remember_elsewhere(self._elsewhere, frame, code, _LOCK_FILES)
                 return
             lock, caller = frame.f_locals.get("self"), frame.f_back
         elif event == "c_call":
@@ -224,6 +234,7 @@ class LockTurns:
         self._workers: set[threading.Thread] = set()
         self._given_up = False
         self._active = False
+        self._elsewhere: dict[int, object] = {}
 
     def __enter__(self) -> LockTurns:
         self._active = True
@@ -240,7 +251,14 @@ class LockTurns:
         if not self._active:
             tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
-        if event != "return" or frame.f_code not in _RELEASES:
+        if event != "return":
+            return
+        namespace = frame.f_globals
+        if self._elsewhere.get(_namespace_key(namespace)) is namespace:
+            return
+        code = frame.f_code
+        if code not in _RELEASES:
+            _remember_elsewhere(self._elsewhere, frame, code, _LOCK_FILES)
             return
         caller = frame.f_back
         if caller is not None and caller.f_code.co_filename in self._files:
