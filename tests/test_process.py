@@ -150,7 +150,7 @@ def test_a_child_dies_with_its_parent():
 
 
 PROBE = """
-import ctypes, json, os, resource, signal
+import ctypes, json, os, resource, signal, sys
 got = ctypes.c_int(0)
 ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(got))  # PR_GET_PDEATHSIG
 print(json.dumps({
@@ -159,6 +159,7 @@ print(json.dumps({
     "core": resource.getrlimit(resource.RLIMIT_CORE),
     "session leader": os.getsid(0) == os.getpid(),
     "pdeathsig": got.value,
+    "oom": open("/proc/self/oom_score_adj").read().strip() if sys.platform == "linux" else "",
     "home": os.environ.get("HOME"), "tmp": os.environ.get("TMPDIR"),
     "malloc arenas": os.environ.get("MALLOC_ARENA_MAX"),
     "python vars": sorted(k for k in os.environ if k.startswith("PYTHON")),
@@ -186,6 +187,8 @@ def test_limits_session_and_environment_are_applied_before_the_command_runs(
     assert seen["session leader"] is True
     if process._prctl is not None:
         assert seen["pdeathsig"] == 9
+    if sys.platform == "linux":
+        assert seen["oom"] == "1000"  # the OOM killer takes a grading process first
     assert seen["home"] == str(tmp_path) and seen["tmp"] == str(tmp_path / "tmp")
     assert seen["malloc arenas"] == process.MALLOC_ARENAS
     assert seen["python vars"] == [

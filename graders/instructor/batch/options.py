@@ -73,12 +73,13 @@ def _default(name: str, unit: int = 1) -> str:
 
 
 def default_jobs() -> int:
-    """Four submissions per core (grade), or four tasks per core (grade-one): a task spends
+    """Eight submissions per core (grade), or eight tasks per core (grade-one): a task spends
     most of its time waiting (latencies, latches), and forked from a zygote it costs little
-    CPU to start. Measured on 2 cores at bwrap, one zygote per submission: 40 solution
-    copies at 37.9/min with 4 jobs, 56.4/min with 8 (1.64 and 1.80 s of CPU per submission,
-    the machine 84% busy); 100 copies and 100 one-mutant submissions with 8 jobs while two
-    other processes kept both cores busy, every verdict right (53.9 and 47.7/min). grade-one:
-    1.75 s with 4 tasks at once, 1.61 s with 8."""
+    CPU to start. Measured on 2 cores at bwrap, one zygote per submission, 100 solution
+    copies and 100 one-mutant submissions: 71.5 and 69.8 a minute with 8 jobs, 78.6 and 81.8
+    with 16, 76.6 and 78.8 with 24 (the cores are full by then); with 16 while two other
+    processes kept both cores busy, 77.2 and 67.5 a minute, every verdict right. Earlier,
+    40 solution copies: 37.9 a minute with 4 jobs, 56.4 with 8. grade-one: 1.75 s with 4
+    tasks at once, 1.61 s with 8."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 4 * (cores or 1)
+    return 8 * (cores or 1)

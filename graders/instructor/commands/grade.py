@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         default=default_jobs(),
-        help="submissions graded at once (default: four per core)",
+        help="submissions graded at once (default: eight per core)",
     )
     parser.add_argument("--regrade", action="store_true", help="grade everyone again")
     add_run_arguments(parser)
