@@ -326,11 +326,12 @@ def _assert_racy_counter_always_loses(tmp_path: Path, body: str, runs: int) -> N
         assert fi.lost_update("counter") is not None, f"seed {seed}: lost update not explained"
 
 
-DATACLASS_FIRST = """\
+DATACLASS_FIRST = (
+    COUNTER_TEMPLATE.format(
+        body="        bump(Step())  # Step's generated __init__ runs first, here, from no file"
+    )
+    + """
 import dataclasses
-import threading
-
-counter = 0
 
 
 @dataclasses.dataclass
@@ -342,23 +343,8 @@ def bump(step):
     global counter
     new = counter + step.size
     counter = new
-
-
-def increment(times):
-    for _ in range(times):
-        bump(Step())  # Step's generated __init__ runs first, in this module, from no file
-
-
-def run_threads(n_threads=5, times=100):
-    global counter
-    counter = 0
-    threads = [threading.Thread(target=increment, args=(times,)) for _ in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return counter
 """
+)
 
 
 def test_code_from_no_file_run_in_the_learners_module_leaves_it_traced(

@@ -238,3 +238,13 @@ def test_a_namespace_key_raises_no_audit_event():
     frame.f_globals  # noqa: B018
     record = False
     assert events == []
+
+
+def test_code_in_gives_a_watched_frames_code_and_skips_other_modules_unread():
+    here = sys._getframe()
+    files = frozenset({here.f_code.co_filename})
+    seen: dict[int, object] = {}
+    assert tracehooks.code_in(files, here, seen) is here.f_code and seen == {}
+    frame = eval("sys._getframe()", {"sys": sys})  # noqa: S307 - a frame in no file, no module
+    assert tracehooks.code_in(files, frame, seen) is None
+    assert list(seen.values()) == [frame.f_globals]

@@ -35,6 +35,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 __all__ = [
+    "code_in",
     "file_spellings",
     "getprofile_new_threads",
     "gettrace_new_threads",
@@ -103,6 +104,19 @@ def remember_elsewhere(
         return
     if _dict_get(namespace, "__file__") not in files:
         seen[namespace_key(namespace)] = namespace
+
+
+def code_in(files: frozenset[str], frame: FrameType, seen: dict[int, object]) -> CodeType | None:
+    """`frame`'s code if it runs one of `files`, else None; skips a namespace `seen` holds
+    without reading the code, and remembers one more (remember_elsewhere)."""
+    namespace = frame.f_globals
+    if seen.get(namespace_key(namespace)) is namespace:
+        return None
+    code = frame.f_code
+    if code.co_filename in files:
+        return code
+    remember_elsewhere(seen, frame, code, files)
+    return None
 
 
 # CPython 3.12 (3.12.1 here) crashes with SIGSEGV when a thread sets its trace function to

@@ -135,10 +135,9 @@ _ACQUIRES = _codes(
     (TrackedLock, TrackedRLock, threading.Condition, threading.Semaphore), ("acquire", "__enter__")
 )
 _RELEASES = _codes((TrackedLock, TrackedRLock), ("release", "__exit__"))
-# their files: a frame whose namespace holds none of them is skipped unread (_remember_elsewhere)
+# their files: a frame in another module is skipped unread (graders.kit.tracehooks.code_in)
 _LOCK_FILES = frozenset(code.co_filename for code in _ACQUIRES | _RELEASES)
-_remember_elsewhere = tracehooks.remember_elsewhere
-_namespace_key = tracehooks.namespace_key
+_code_in = tracehooks.code_in
 _C_LOCKS = (type(threading.Lock()), type(threading.RLock()))
 TURN_TIMEOUT = 2.0  # longest a worker waits for another worker's turn at the lock
 TURN_POLL = 0.01  # how often a waiting worker looks whether the others are still alive
@@ -174,12 +173,7 @@ class LockUse:
             tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
         if event == "call":
-            namespace = frame.f_globals
-            if self._elsewhere.get(_namespace_key(namespace)) is namespace:
-                return
-            code = frame.f_code
-            if code not in _ACQUIRES:
-                _remember_elsewhere(self._elsewhere, frame, code, _LOCK_FILES)
+            if _code_in(_LOCK_FILES, frame, self._elsewhere) not in _ACQUIRES:
                 return
             lock, caller = frame.f_locals.get("self"), frame.f_back
         elif event == "c_call":
@@ -251,14 +245,7 @@ class LockTurns:
         if not self._active:
             tracehooks.setprofile(None)  # a thread that outlived the block: stop profiling it
             return
-        if event != "return":
-            return
-        namespace = frame.f_globals
-        if self._elsewhere.get(_namespace_key(namespace)) is namespace:
-            return
-        code = frame.f_code
-        if code not in _RELEASES:
-            _remember_elsewhere(self._elsewhere, frame, code, _LOCK_FILES)
+        if event != "return" or _code_in(_LOCK_FILES, frame, self._elsewhere) not in _RELEASES:
             return
         caller = frame.f_back
         if caller is not None and caller.f_code.co_filename in self._files:
