@@ -202,8 +202,8 @@ class Zygote:
         In a sandbox with a capped tmpfs the run's TMPDIR is a folder there, named as its
         work folder `cwd`: the child makes it and may write in it (worker's `--scratch`); the
         zygote removes it when the child ends. A learner's downloads then never reach a
-        disk: creating and removing files on ext4 cost a graded submission ~0.25 s of
-        kernel CPU (docs/design.md, "Grading processes")."""
+        disk: creating and removing them on ext4 cost a graded submission 0.1 to 0.25 s of
+        kernel CPU, more with every batch (docs/design.md, "Grading processes")."""
         scratch = f"{self.scratch}/{cwd.name}" if self.scratch else ""
         if scratch:
             args, env = [*args, f"--scratch={scratch}"], env | {"TMPDIR": scratch}
