@@ -78,6 +78,7 @@ _gettrace_new_threads = tracehooks.gettrace_new_threads
 _getprofile_new_threads = tracehooks.getprofile_new_threads
 _remember_elsewhere = tracehooks.remember_elsewhere
 _namespace_key = tracehooks.namespace_key
+_code_in = tracehooks.code_in
 
 TraceFunc = Callable[[FrameType, str, Any], Any]
 
@@ -466,7 +467,8 @@ class ForcedInterleaving:
         tls = self._tls
 
         def global_trace(frame: FrameType, event: str, arg: Any) -> TraceFunc | None:
-            namespace = frame.f_globals  # not f_code first: see tracehooks.remember_elsewhere
+            # tracehooks.code_in, inline: this runs on every call the traced threads make
+            namespace = frame.f_globals
             if seen.get(_namespace_key(namespace)) is namespace:
                 if not self._active:
                     _settrace(None)  # a thread that outlived the block: go untraced
@@ -649,12 +651,8 @@ class ForcedInterleaving:
 
         def profile(frame: FrameType, event: str, arg: Any) -> None:
             if event == "c_call":
-                namespace = frame.f_globals  # see tracehooks.remember_elsewhere
-                if seen.get(_namespace_key(namespace)) is namespace:
-                    return
-                code = frame.f_code
-                if code.co_filename not in files:
-                    _remember_elsewhere(seen, frame, code, watched)
+                code = _code_in(watched, frame, seen)
+                if code is None or code.co_filename not in files:
                     return
                 if not self._active:
                     _setprofile(None)
