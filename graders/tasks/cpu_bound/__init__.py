@@ -73,6 +73,7 @@ REQUIREMENTS = {
 PROCESS_CAP = 24
 
 THREADS, PROCESSES, COMPARE = "count_in_threads", "count_in_processes", "compare"
+COMPARE_RUN = "compare"  # the Context.once key of compare_run, shared by R7's and R8's checks
 THREAD_LATCH_TIMEOUT = 1.0  # how long a call waits for n calls at once in n threads
 PROCESS_LATCH_TIMEOUT = 4.0  # the same across processes (they start slower under load)
 STUB_RANGES = [(1_000_000 + i * 10_000, 1_010_000 + i * 10_000) for i in range(8)]
@@ -982,18 +983,30 @@ def processes_finished(ctx: Context) -> None:
     require_finished(ctx, run_way(ctx, PROCESSES, inputs, gate=True), gated=True)
 
 
+def compare_run(ctx: Context) -> CompareRun:
+    """The one observed call of compare that R7's check and R8's judge: a run counts the
+    primes three ways and forks a pool, the dearest run of a graded submission's."""
+    return ctx.once(COMPARE_RUN, lambda rng: run_compare(ctx, draw_inputs(ctx, COMPARE)))
+
+
 @check(
     "compare runs the loop, count_in_threads and count_in_processes once each",
     points=2,
     requires="R7",
+    shares=COMPARE_RUN,
 )
 def compare_ways(ctx: Context) -> None:
-    require_ways(run_compare(ctx, draw_inputs(ctx, COMPARE)))
+    require_ways(compare_run(ctx))
 
 
-@check("compare returns the perf_counter time of each way, and only of it", points=2, requires="R8")
+@check(
+    "compare returns the perf_counter time of each way, and only of it",
+    points=2,
+    requires="R8",
+    shares=COMPARE_RUN,
+)
 def compare_times(ctx: Context) -> None:
-    require_times(run_compare(ctx, draw_inputs(ctx, COMPARE)))
+    require_times(compare_run(ctx))
 
 
 # Graded hints for `make hint TASK=cpu_bound`: one more each time, never the answer.
