@@ -167,6 +167,26 @@ print(json.dumps({
 """
 
 
+def test_a_grading_process_gets_none_of_the_callers_secrets(monkeypatch: pytest.MonkeyPatch):
+    """Learner code can print its environment into its feedback: an instructor's tokens and
+    keys must not be in it. The locale and the kit's own settings are."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_not_for_learners")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-learners")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("THREADKIT_IMPORT_SECONDS", "7")
+    proc = process.start(
+        [PY, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+        limits=Limits(),
+        env=process.environment(home=Path("/nonexistent/home")),
+        stdin=subprocess.DEVNULL,
+    )
+    finished = process.Watched(proc, Limits()).finish()
+    seen = json.loads(finished.output)
+    assert "not_for_learners" not in finished.output and "not-for-learners" not in finished.output
+    assert seen["LC_ALL"] == "C.UTF-8" and seen["THREADKIT_IMPORT_SECONDS"] == "7"
+    assert seen["HOME"] == "/nonexistent/home" and seen["PATH"] == os.environ["PATH"]
+
+
 def test_limits_session_and_environment_are_applied_before_the_command_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

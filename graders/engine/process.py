@@ -81,14 +81,24 @@ class Running(Protocol):
 MALLOC_ARENAS = "2"
 
 
+# All a grading process keeps of its caller's environment: where commands are, HOME, the
+# locale and time zone (how text is decoded, times shown), and this kit's own settings. Learner
+# code can print its environment into the feedback its learner reads, and an instructor's shell
+# or a CI runner holds tokens and keys in theirs (and proxies, LD_PRELOAD, PYTHONSTARTUP).
+KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ"})
+KEPT_PREFIXES = ("LC_", "THREADKIT_")
+
+
 def environment(
     *, sandbox: Sandbox | None = None, home: Path | None = None, tmp: Path | None = None
 ) -> dict[str, str]:
-    """A child's environment: none of the caller's PYTHON* settings (no PYTHONSTARTUP, no
-    PYTHONINSPECT), this kit importable, output unbuffered, no .pyc litter, the script's own
-    folder not on sys.path, glibc's malloc arenas capped; HOME and TMPDIR moved where given;
-    the level's own variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    """A child's environment: of the caller's, only what KEPT_VARIABLES and KEPT_PREFIXES
+    name; this kit importable, output unbuffered, no .pyc litter, the script's own folder not
+    on sys.path, glibc's malloc arenas capped; HOME and TMPDIR moved where given; the level's
+    own variables."""
+    env = {
+        k: v for k, v in os.environ.items() if k in KEPT_VARIABLES or k.startswith(KEPT_PREFIXES)
+    }
     env["PYTHONPATH"] = str(KIT_ROOT)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
