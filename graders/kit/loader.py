@@ -2,8 +2,9 @@
 
 Each call executes the file again under a private module name, so one check's global state
 (a counter left at 50000, a patched function) never leaks into the next. The file is read
-every time, but each version of it is compiled once per process (`_CompiledOnce`). A missing file, a
-syntax error or an exception at import time becomes a `CheckFailed` that points at the line.
+every time; each version of it is compiled once per process (`_CompiledOnce`). A missing
+file, a syntax error or an exception at import time becomes a `CheckFailed` that points at
+the line.
 In the grading process every import runs within the task's import budget
 (graders.kit.import_budget): top-level code that never ends fails the check in seconds.
 """
@@ -36,7 +37,7 @@ _serial = itertools.count()
 class _CompiledOnce(importlib.machinery.SourceFileLoader):
     """A source loader that compiles each version of a file once per process, never through
     __pycache__. A grading process imports the learner's module afresh for almost every check,
-    about ten times a task; compiling it each time was 4% of a graded submission's CPU. A code
+    about ten times a task; compiling it each time was 4% of a graded batch's CPU samples. A code
     object cannot be changed, so sharing it shares no state: every import still executes it
     in a new module."""
 

@@ -984,8 +984,8 @@ def processes_finished(ctx: Context) -> None:
 
 
 def compare_run(ctx: Context) -> CompareRun:
-    """The one observed call of compare that R7's check and R8's judge: a run counts the
-    primes three ways and forks a pool, the dearest run of a graded submission's."""
+    """The one observed call of compare that R7's check and R8's judge: it counts the primes
+    three ways and forks a pool, so running it once per check cost a whole run more."""
     return ctx.once(COMPARE_RUN, lambda rng: run_compare(ctx, draw_inputs(ctx, COMPARE)))
 
 
