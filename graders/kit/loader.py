@@ -1,22 +1,19 @@
 """Importing a learner's module, fresh every time, with failures a learner can read.
 
 Each call executes the file again under a private module name, so one check's global state
-(a counter left at 50000, a patched function) never leaks into the next. The file is read
-every time; each version of it is compiled once per process (`_CompiledOnce`). A missing
-file, a syntax error or an exception at import time becomes a `CheckFailed` that points at
-the line.
+(a counter left at 50000, a patched function) never leaks into the next. A missing file, a
+syntax error or an exception at import time becomes a `CheckFailed` that points at the line.
 In the grading process every import runs within the task's import budget
 (graders.kit.import_budget): top-level code that never ends fails the check in seconds.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.util
 import itertools
 import sys
 from pathlib import Path
-from types import CodeType, ModuleType
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from graders.kit.feedback import (
@@ -34,24 +31,6 @@ if TYPE_CHECKING:
 _serial = itertools.count()
 
 
-class _CompiledOnce(importlib.machinery.SourceFileLoader):
-    """A source loader that compiles each version of a file once per process, never through
-    __pycache__. A grading process imports the learner's module afresh for almost every check,
-    about ten times a task; compiling it each time was 4% of a graded batch's CPU samples. A code
-    object cannot be changed, so sharing it shares no state: every import still executes it
-    in a new module."""
-
-    _compiled: dict[tuple[str, bytes], CodeType] = {}
-
-    def get_code(self, fullname: str) -> CodeType:
-        source = self.get_data(self.path)
-        key = (self.path, source)
-        code = self._compiled.get(key)
-        if code is None:
-            code = self._compiled[key] = self.source_to_code(source, self.path)
-        return code
-
-
 def load_module(path: str | Path, budget: ImportBudget | None = None) -> ModuleType:
     """Execute the learner's file as a new module and return it: within `budget` (in a
     thread of its own, ImportOverrun when it runs out), or here, unbounded, without one."""
@@ -63,7 +42,7 @@ def load_module(path: str | Path, budget: ImportBudget | None = None) -> ModuleT
             hint="Keep the file name from exercises/ and save your work in it.",
         )
     name = f"_threadkit_submission_{path.stem}_{next(_serial)}"
-    spec = importlib.util.spec_from_file_location(name, path, loader=_CompiledOnce(name, str(path)))
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
