@@ -23,7 +23,6 @@ def test_a_changed_file_runs_its_new_source(tmp_path):
     path = tmp_path / "answer.py"
     path.write_text("def answer():\n    return 1\n")
     assert load_module(path).answer() == 1
-    path.write_text(
-        "def answer():\n    return 22\n"
-    )  # a new size: a .pyc written within the same second would otherwise pass for it
+    # a new size: a .pyc written within the same second would otherwise pass for it
+    path.write_text("def answer():\n    return 22\n")
     assert load_module(path).answer() == 22
