@@ -170,6 +170,9 @@ def new_autograder(zip_path: Path, files: dict[str, Path]) -> Path:
         (root / "source" / script).chmod(0o755)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
+    # run_autograder's TMPDIR, so that what it leaves when killed goes with root
+    (root / "tmp").mkdir()
+    (root / "tmp").chmod(0o1777)  # as /tmp
     for name, source in files.items():
         shutil.copy(source, root / "submission" / name)
     (root / "submission_metadata.json").write_text(json.dumps({"id": 123456}))
@@ -182,9 +185,11 @@ def start(root: Path) -> subprocess.Popen[str]:
     env["AUTOGRADER_PYTHON"] = sys.executable  # the zip has no .venv: setup.sh is not run
     env["AUTOGRADER_USER"] = "nobody" if os.geteuid() == 0 else ""
     if BWRAP:
+        env["TMPDIR"] = "/autograder/tmp"
         cmd = bwrap_prefix(root) + ["/autograder/run_autograder"]
     else:
         env["AUTOGRADER_ROOT"] = str(root)
+        env["TMPDIR"] = str(root / "tmp")
         cmd = [str(root / "run_autograder")]
     return subprocess.Popen(
         cmd,
