@@ -578,6 +578,49 @@ def test_replacements_of_watched_functions_and_modules_are_found(monkeypatch):
     )
 
 
+def _fake_module(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    module = types.ModuleType("fake_watched")
+    exec("LIMIT = 3\ndef f(): pass\nclass C:\n    def m(self): pass\n", vars(module))
+    monkeypatch.setitem(sys.modules, "fake_watched", module)
+    return module
+
+
+def test_a_snapshot_taken_ahead_is_reused_only_for_what_did_not_change(monkeypatch):
+    module = _fake_module(monkeypatch)
+    prior = guard.Snapshot([module])
+    assert prior.unchanged(module) == guard.snapshot([module])
+    module.g = lambda: None  # a callable added since (a zygote's child imported something)
+    assert prior.unchanged(module) is None
+    assert guard.snapshot([module], prior) == guard.snapshot([module])
+    assert any(key == "g" for _, _, items in guard.snapshot([module], prior) for key, _ in items)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: setattr(m, "LIMIT", 4),  # not a callable: still not the same namespace
+        lambda m: setattr(m.C, "m", lambda self: None),
+        lambda m: delattr(m, "LIMIT"),
+        lambda m: sys.modules.__setitem__("fake_watched", types.ModuleType("fake_watched")),
+    ],
+)
+def test_any_rebinding_since_the_snapshot_means_a_fresh_one(monkeypatch, change):
+    module = _fake_module(monkeypatch)
+    prior = guard.Snapshot([module])
+    change(module)
+    current = sys.modules["fake_watched"]
+    assert prior.unchanged(current) is None
+    assert guard.snapshot([current], prior) == guard.snapshot([current])
+
+
+def test_replacements_are_found_with_a_snapshot_taken_ahead(monkeypatch):
+    module = _fake_module(monkeypatch)
+    changed = guard._replacement_finder([module], guard.Snapshot([module]))
+    assert changed() == ()
+    module.f = lambda: None
+    assert changed() == (("tamper", "fake_watched.f was replaced", "your code"),)
+
+
 # The shared loopback test ------------------------------------------------------------------
 
 

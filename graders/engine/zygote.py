@@ -45,8 +45,10 @@ Why the guard's promises (graders.engine.guard) still hold in a forked child
 - Own copy of modules: fork gives the child a copy-on-write copy of the zygote's memory.
   Whatever the learner's code patches (threading, requests, a grader function) changes the
   child's copy only; the zygote and the next child never see it. The guard's snapshot of the
-  grader's modules is taken in the child, at install, exactly as in a fresh process, so a
-  replacement is reported just the same.
+  grader's modules is the state at the child's install, as in a fresh process, so a
+  replacement is reported just the same: the zygote takes it ahead (guard.Snapshot), and the
+  child keeps a module's parts only where every name of it still binds the same object at its
+  install; it takes the rest (what the child imported, the wrapped fork_exec) then.
 - Own limits: the child calls process.apply_limits (address space, file size, no core,
   SIGKILL when its parent, the zygote, dies) before any learner code, and starts a session of
   its own before it announces itself to the parent (so killing its process group, from the
@@ -102,6 +104,7 @@ from graders.engine.process import DEFAULT_LIMITS
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
+    from graders.engine import guard
     from graders.engine.process import Limits
     from graders.engine.sandbox import Sandbox
 
@@ -432,7 +435,7 @@ def serve(control_fd: int, home: str = "") -> None:
     At EOF the parent is gone (or done): the zygote kills the children still running and
     removes what would otherwise stay behind if the parent was killed: their run folders and
     `home`, its own."""
-    _preload()
+    prior = _preload()
 
     unshare = _find_unshare()
     control = socket.socket(fileno=control_fd)
@@ -490,7 +493,7 @@ def serve(control_fd: int, home: str = "") -> None:
             if pid == 0:
                 closing = (selector, control, wake_r, wake_w, ready_r)
                 limits = (process.apply_limits, process.Limits)
-                _child(request, fds, closing, ready_w, me, limits, unshare)
+                _child(request, fds, closing, ready_w, me, limits, unshare, prior)
             for fd in (*fds, ready_w):  # the child has them; no later child may inherit them
                 os.close(fd)
             _await_session(ready_r)
@@ -499,17 +502,22 @@ def serve(control_fd: int, home: str = "") -> None:
             scratches[pid] = request["scratch"]
 
 
-def _preload() -> None:
+def _preload() -> guard.Snapshot:
     """Import what every grading process imports, once: the worker, the engine, the kit, the
     visible suites of every task (requests, requests_mock and the HTTP fixture with them).
-    Hidden suites are not imported here: each child imports its own task's, as before."""
-    import graders.engine.worker  # noqa: F401
+    Hidden suites are not imported here: each child imports its own task's, as before.
+
+    Returns the guard's snapshot of what was imported, for each child to reuse what it still
+    holds (guard.Snapshot)."""
+    from graders.engine import guard, worker
     from graders.kit.http_fixture import load_requests
     from graders.tasks import TASKS
 
     for task in TASKS:
         task.suite()
     load_requests()
+    worker.warm_up()
+    return guard.Snapshot(guard.watched_modules())
 
 
 def _find_unshare() -> Callable[[int], int] | None:
@@ -622,6 +630,7 @@ def _child(
     zygote_pid: int,
     limits: tuple[Callable[[Limits], None], type[Limits]],
     unshare: Callable[[int], int] | None,
+    prior: guard.Snapshot,
     _exit: Callable[[int], NoReturn] = os._exit,
 ) -> NoReturn:
     """In the forked child: become the grading process for this request, never return."""
@@ -651,7 +660,7 @@ def _child(
         _forget_ctypes()
         from graders.engine import worker
 
-        worker.main(request["args"])
+        worker.main(request["args"], prior=prior)
     except BaseException:  # noqa: BLE001 - whatever happens, never return into the zygote
         import traceback
 
