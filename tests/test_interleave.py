@@ -16,6 +16,7 @@ from types import FrameType, ModuleType
 
 import pytest
 
+from graders.kit import tracehooks
 from graders.kit.interleave import Access, ForcedInterleaving, LostUpdate
 
 FAST_RUNS = 5
@@ -537,18 +538,22 @@ def test_stall_times_out_when_no_second_thread_comes(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- mechanism 4: hold_new_threads
 
 
-def _download(module: ModuleType, path: Path, func: str, seed: int) -> list[tuple[str, str]]:
+def _download(
+    module: ModuleType, path: Path, func: str, seed: int, yields: float = 0.5
+) -> list[tuple[str, str]]:
     module.calls.clear()
-    with ForcedInterleaving([path], seed=seed, hold_new_threads=True) as fi:
+    options = {"yield_probability": yields, "hold_new_threads": True}
+    with ForcedInterleaving([path], seed=seed, **options) as fi:
         getattr(module, func)(URLS)
     assert fi.hold_timeouts == 0
     return list(module.calls)
 
 
-def test_late_binding_requests_the_last_url_every_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("yields", [0.5, 0.0])  # 0: holding alone (its threads go untraced)
+def test_late_binding_requests_the_last_url_every_run(tmp_path: Path, yields: float) -> None:
     module, path = load(tmp_path, DOWNLOADERS)
     for seed in range(FAST_RUNS):
-        calls = _download(module, path, "late_binding", seed)
+        calls = _download(module, path, "late_binding", seed, yields)
         assert len(calls) == len(URLS)
         assert sum(url == URLS[-1] for url, _ in calls) >= 2, f"seed {seed}: {calls}"
 
@@ -559,6 +564,39 @@ def test_correct_thread_starts_pass_with_hold(tmp_path: Path, func: str) -> None
     expected = sorted((url, f"result_{i}.txt") for i, url in enumerate(URLS))
     for seed in range(3):
         assert sorted(_download(module, path, func, seed)) == expected
+
+
+TRACED = """\
+import sys
+import threading
+
+seen = []
+
+
+def work():
+    seen.append(sys.gettrace())
+
+
+def start_two():
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+"""
+
+
+@pytest.mark.parametrize(("yields", "traced"), [(0.0, False), (0.5, True)])
+def test_a_block_that_only_holds_stops_tracing_a_thread_after_its_hold(
+    tmp_path: Path, yields: float, traced: bool
+) -> None:
+    # The tracer costs a held thread's every call (requests' ~300 a download); only holding,
+    # nothing is left to see once the hold is over. With yields the tracer stays.
+    module, path = load(tmp_path, TRACED)
+    with ForcedInterleaving([path], seed=0, yield_probability=yields, hold_new_threads=True):
+        module.start_two()
+    untraced = (None, getattr(tracehooks, "_untraced", None))  # 3.12 parks instead of None
+    assert [fn not in untraced for fn in module.seen] == [traced, traced]
 
 
 def test_hold_safety_valve_releases_after_timeout(tmp_path: Path) -> None:

@@ -21,6 +21,10 @@ fact 1).
 4. **Holding new threads.** Threads started from learner code do not run their first learner
    frame until the thread that entered the block waits (join, ``Event.wait``, futures, sleep,
    ...) or returns from learner code, which exposes late binding in ``lambda: f(url)``.
+   Holding alone (no yields, no watched globals, no stall) traces a new thread only up to its
+   hold: then it runs untraced, as fast as without the block, and threads it starts itself
+   are not held. A held thread's calls into ``requests`` cost more under the tracer than the
+   download they make.
 
 Only the standard library is used (and graders.kit.tracehooks, which installs the hooks,
 graders.kit.feedback, for the record a lost update becomes: ``LostUpdate.race()``, and
@@ -333,6 +337,8 @@ class ForcedInterleaving:
         self._not_elsewhere = self._files | {c.co_filename for c in _SPECIAL_CODES}
         self._watched = frozenset(watch_globals)
         self._need_opcodes = self.yield_probability > 0 or bool(self._watched)
+        # only holding: a new thread needs no tracing once its hold is over (mechanism 4)
+        self._hold_only = hold_new_threads and not self._need_opcodes and not stall_last_pop
         # Counters a grader may read for its report (stall/hold ones change under _cond).
         self.stall_pairs = 0  # stalls released by a second thread arriving at the same pop
         self.stall_timeouts = 0  # stalls released by the timeout
@@ -413,7 +419,8 @@ class ForcedInterleaving:
         """Thread name -> (first, last) ``time.perf_counter()`` seen in a ``func_name`` frame.
 
         Times come from call, line and return events of learner frames of that function.
-        Two threads that share a name are told apart by a ``#order`` suffix.
+        Two threads that share a name are told apart by a ``#order`` suffix. A block that only
+        holds new threads keeps no spans of theirs (they run untraced after the hold).
         """
         names = self._display_names()
         result: dict[str, tuple[float, float]] = {}
@@ -490,9 +497,13 @@ class ForcedInterleaving:
                 st = self._new_state()
             if st.hold_epoch is not None:
                 self._hold(st)
-            if st.pending is not None:
-                self._resolve_pending(st)
-            tracer = self._enter_learner_frame(st, frame, code)
+            if self._hold_only and not st.is_main:
+                _settrace(None)  # held (or not to be held): nothing more to see here
+                tracer = None
+            else:
+                if st.pending is not None:
+                    self._resolve_pending(st)
+                tracer = self._enter_learner_frame(st, frame, code)
             if _RESYNC_CELLS and (code.co_cellvars or code.co_freevars):
                 frame.f_locals  # noqa: B018 - last, after every call: see _RESYNC_CELLS
             return tracer
